@@ -1,0 +1,58 @@
+# EPOLLROUNDROBIN: kernel series, kselftests and the QEMU before/after run.
+#
+#   make vm      main job: build baseline + patched kernels, boot both under
+#                QEMU, run the selftests, print the before/after verdict
+#   make check   the test command (CI): series checks + everything in 'vm'
+#
+# Knobs (environment or make variables): KERNEL_SRC=/path/to/linux (default:
+# Debian's linux-source-6.12), BUILD_DIR, SMP (4), VM_TIMEOUT (900 s),
+# VM_MEM (1024 MiB), KVM (auto|0), JOBS (nproc).
+
+SHELL := /bin/bash
+BUILD_DIR ?= $(CURDIR)/build
+export BUILD_DIR KERNEL_SRC SMP VM_TIMEOUT VM_MEM KVM JOBS
+
+.PHONY: help vm check deps trees kernels initramfs series-sync series-check \
+	checkpatch bisect unit clean
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+vm: deps
+	scripts/vmtest.sh
+
+check: deps
+	scripts/check.sh
+
+deps:
+	scripts/deps.sh
+
+trees: deps
+	scripts/kernel-trees.sh
+
+kernels: trees
+	scripts/build-kernel.sh baseline
+	scripts/build-kernel.sh patched
+
+initramfs: trees
+	qemu/mkinitramfs.sh
+
+# Rewrite the selftest patch from selftests/ after editing the test.
+series-sync: trees
+	scripts/series.sh sync-selftest
+
+series-check: trees
+	scripts/series.sh check-selftest
+	scripts/series.sh checkpatch
+
+checkpatch: trees
+	scripts/series.sh checkpatch
+
+bisect: trees
+	scripts/series.sh bisect
+
+unit:
+	python3 -m unittest discover -s scripts -p 'test_*.py'
+
+clean:
+	rm -rf $(BUILD_DIR)

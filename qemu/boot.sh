@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# boot.sh VARIANT: boot $BUILD_DIR/VARIANT's bzImage with the test initramfs
+# under QEMU, keep the serial console in $BUILD_DIR/VARIANT/serial.log and
+# echo test results as they come.  A guest that hangs is killed after
+# VM_TIMEOUT seconds; the verdict then reports it as incomplete.
+source "$(dirname "$0")/../scripts/lib.sh"
+
+variant=${1:?usage: boot.sh VARIANT}
+check_variant "$variant"
+LOG_TAG=$variant
+SMP=${SMP:-4}
+VM_MEM=${VM_MEM:-1024}
+VM_TIMEOUT=${VM_TIMEOUT:-900}
+kernel=$BUILD_DIR/$variant/obj/arch/x86/boot/bzImage
+initrd=$BUILD_DIR/initramfs.cpio.gz
+serial=$BUILD_DIR/$variant/serial.log
+
+[[ $SMP =~ ^[1-9][0-9]*$ ]] || die "SMP must be a positive number, not '$SMP'"
+[[ $VM_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "VM_TIMEOUT must be a positive number of seconds"
+[ -f "$kernel" ] || die "$kernel missing: build it first (scripts/build-kernel.sh $variant)"
+[ -f "$initrd" ] || die "$initrd missing: run qemu/mkinitramfs.sh"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (make deps)"
+
+# KVM where it works, else TCG.  /dev/kvm can exist and still fail (nested
+# virtualization without some MSRs aborts QEMU), so probe it: a paused VM
+# that is still alive after 3 s is a working KVM.  KVM=0 forces TCG.
+kvm_works() {
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+	local rc
+	rc=$( (timeout 3 qemu-system-x86_64 -accel kvm -cpu host -nodefaults \
+		-display none -monitor none -serial none -S </dev/null \
+		>/dev/null 2>&1; echo $?) 2>/dev/null)
+	[ "$rc" = 124 ]
+}
+accel=tcg
+cpu=max
+if [ "${KVM:-auto}" != 0 ] && kvm_works; then
+	accel=kvm
+	cpu=host
+fi
+
+start=$(date +%s)
+log "booting under QEMU ($accel, -smp $SMP, timeout ${VM_TIMEOUT}s, log: $serial)"
+# One CPU per socket: without ACPI the kernel takes the CPU list from
+# SeaBIOS's MP table, which names only the first CPU of each socket.
+set +e
+timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 \
+	-accel "$accel" -cpu "$cpu" -m "$VM_MEM" \
+	-smp "$SMP,sockets=$SMP,cores=1,threads=1" \
+	-display none -monitor none -serial stdio -no-reboot \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 oops=panic" </dev/null 2>&1 |
+	tee "$serial" |
+	grep --line-buffered -E '^(not ok|ok) |^vmtest: (begin|end)|Kernel panic' |
+	sed -u "s/^/[$variant] /" >&2
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	log "VM timed out after ${VM_TIMEOUT}s and was killed"
+elif [ "$rc" != 0 ]; then
+	log "QEMU exited with status $rc"
+fi
+log "VM finished in $(elapsed "$start")"
+# The verdict reads the log; a missing "vmtest: end" marks an incomplete run.
+exit 0

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Prepare the kernel source trees under $BUILD_DIR:
+#   baseline/src  a copy of the base tree
+#   patched/src   a git repository: the base tree plus kernel-patches/*.patch
+# The base tree is Debian's linux-source-6.12, or KERNEL_SRC; it is only read.
+# Trees are reused while the base and the series are unchanged; on a series
+# change only the files that change are rewritten, so the rebuild is
+# incremental.  A series that does not apply leaves patched/src as it was.
+source "$(dirname "$0")/lib.sh"
+LOG_TAG=trees
+
+GIT=(git -c user.name=vmtest -c user.email=vmtest@localhost -c advice.detachedHead=false)
+
+base_id() {
+	if [ -z "$KERNEL_SRC" ]; then
+		printf 'deb %s %s\n' "$DEB_SOURCE_PKG" \
+			"$(dpkg-query -W -f='${Version}' "$DEB_SOURCE_PKG" 2>/dev/null)"
+	else
+		printf 'dir %s %s\n' "$(realpath "$KERNEL_SRC")" \
+			"$(git -C "$KERNEL_SRC" rev-parse HEAD 2>/dev/null || true)"
+	fi
+}
+
+# copy_base DEST: a fresh, clean copy of the base tree at DEST.
+copy_base() {
+	local dest=$1 tmp=$1.tmp
+
+	rm -rf "$dest" "$tmp"
+	mkdir -p "$tmp"
+	if [ -z "$KERNEL_SRC" ]; then
+		local tarball
+		tarball=$(ls /usr/src/"$DEB_SOURCE_PKG".tar.* 2>/dev/null | head -n1)
+		[ -n "$tarball" ] ||
+			die "no /usr/src/$DEB_SOURCE_PKG.tar.*: run 'make deps' or set KERNEL_SRC=/path/to/linux"
+		log "extracting $tarball"
+		tar -xf "$tarball" -C "$tmp" --strip-components=1
+	else
+		[ -d "$KERNEL_SRC" ] && [ -r "$KERNEL_SRC/Makefile" ] ||
+			die "KERNEL_SRC=$KERNEL_SRC is not a readable directory with a Makefile"
+		[ -f "$KERNEL_SRC/kernel/sched/wait.c" ] && [ -f "$KERNEL_SRC/fs/eventpoll.c" ] ||
+			die "KERNEL_SRC=$KERNEL_SRC is not a Linux tree (no kernel/sched/wait.c or fs/eventpoll.c)"
+		log "copying $KERNEL_SRC"
+		rsync -a --exclude=/.git "$KERNEL_SRC"/ "$tmp"/
+		# An in-tree build would make "make O=..." refuse the copy.
+		if [ -e "$tmp/.config" ] || [ -d "$tmp/include/config" ]; then
+			log "cleaning the copy (make mrproper)"
+			make -s -C "$tmp" mrproper
+		fi
+	fi
+	mv "$tmp" "$dest"
+}
+
+prepare_baseline() {
+	local dir=$BUILD_DIR/baseline id=$1
+
+	if [ -d "$dir/src" ] && [ "$(cat "$dir/base-id" 2>/dev/null)" = "$id" ]; then
+		return
+	fi
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	copy_base "$dir/src"
+	echo "$id" > "$dir/base-id"
+}
+
+# apply_series TREE PATCH...: apply the patches one by one to vmtest-base in
+# a scratch index, one commit each, and print the last commit.  The work
+# tree is not touched, so a failing patch leaves nothing half-applied.
+apply_series() {
+	local tree=$1 commit tree_id p out
+	shift
+	export GIT_INDEX_FILE=$tree/.git/vmtest-series.index
+	"${GIT[@]}" -C "$tree" read-tree vmtest-base
+	commit=$("${GIT[@]}" -C "$tree" rev-parse vmtest-base)
+	for p in "$@"; do
+		if ! out=$("${GIT[@]}" -C "$tree" apply --cached "$p" 2>&1); then
+			rm -f "$GIT_INDEX_FILE"
+			sed 's/^/  /' <<<"$out" >&2
+			die "$(basename "$p") does not apply to $(base_id | cut -d' ' -f2-); nothing was applied"
+		fi
+		tree_id=$("${GIT[@]}" -C "$tree" write-tree)
+		commit=$("${GIT[@]}" -C "$tree" commit-tree "$tree_id" -p "$commit" -m "$(basename "$p")")
+	done
+	rm -f "$GIT_INDEX_FILE"
+	unset GIT_INDEX_FILE
+	echo "$commit"
+}
+
+prepare_patched() {
+	local dir=$BUILD_DIR/patched id=$1 series_id commit
+	local patches=("$PATCH_DIR"/*.patch)
+
+	[ -e "${patches[0]}" ] || die "no patches in $PATCH_DIR"
+	if ! [ -d "$dir/src/.git" ] || [ "$(cat "$dir/base-id" 2>/dev/null)" != "$id" ]; then
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		copy_base "$dir/src"
+		log "recording the base in git (once per base tree)"
+		# Debian's tree ignores everything at the top level: add with -f.
+		"${GIT[@]}" -C "$dir/src" init -q
+		"${GIT[@]}" -C "$dir/src" add -f -A
+		"${GIT[@]}" -C "$dir/src" commit -q -m base
+		"${GIT[@]}" -C "$dir/src" tag vmtest-base
+		echo "$id" > "$dir/base-id"
+	fi
+
+	series_id=$(cat "${patches[@]}" | sha256sum | cut -d' ' -f1)
+	[ "$(cat "$dir/series-id" 2>/dev/null)" = "$series_id" ] && return
+
+	log "applying ${#patches[@]} patches"
+	commit=$(apply_series "$dir/src" "${patches[@]}")
+	# Rewrites only the files that differ from what is checked out, so an
+	# edit to one patch rebuilds only what that edit touches.
+	"${GIT[@]}" -C "$dir/src" checkout -q -f --detach "$commit"
+	echo "$series_id" > "$dir/series-id"
+}
+
+main() {
+	local id
+	id=$(base_id)
+	prepare_baseline "$id"
+	prepare_patched "$id"
+	log "trees ready in $BUILD_DIR (base: $(cut -d' ' -f2- <<<"$id"))"
+}
+
+main "$@"

@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Read the serial logs of the baseline and patched VMs and give the verdict.
+
+Each log holds, between "vmtest:" markers written by qemu/init, the KTAP
+output of every test program.  The verdict fails on:
+  - a guest that did not finish (no "vmtest: end": hang, panic, timeout),
+  - a guest whose CPU count differs from the requested -smp,
+  - any kernel splat (BUG, WARNING, Oops, lockdep, KASAN, hung task, ...),
+  - any "not ok", a test program exiting non-zero, missing results,
+  - any SKIP on the patched kernel, and on the baseline any SKIP whose
+    reason is not the missing EPOLLROUNDROBIN.
+It prints the before/after distribution table and "N passed, N failed,
+N skipped", and exits 1 if anything failed.
+"""
+
+import argparse
+import json
+import re
+import sys
+
+KERNEL_LINE = re.compile(r"^\[\s*\d+\.\d+\] ")
+RESULT = re.compile(r"^(ok|not ok) (\d+) (.*?)(?: # (SKIP|TODO|XFAIL)\b ?(.*))?$")
+PLAN = re.compile(r"^1\.\.(\d+)$")
+DISTRIBUTION = re.compile(r"^# distribution (\S+) (\S+): ([\d ]+) jain=([\d.]+)$")
+BEGIN = re.compile(r"^vmtest: begin kernel=(\S+) nproc=(\d+)$")
+RUN = re.compile(r"^vmtest: run (\S+)$")
+EXIT = re.compile(r"^vmtest: exit (\S+) rc=(\d+)$")
+SPLAT = re.compile(
+    r"(BUG: |WARNING: |Oops|Kernel panic|general protection fault|"
+    r"possible circular locking|possible recursive locking|"
+    r"inconsistent lock state|suspicious RCU usage|KASAN|UBSAN|"
+    r"list_add corruption|list_del corruption|soft lockup|hard LOCKUP|"
+    r"rcu_sched self-detected stall|rcu: INFO:|blocked for more than|"
+    r"Call Trace:)")
+# The only acceptable reason for a SKIP, and only on the baseline kernel.
+BASELINE_SKIP = "lacks EPOLLROUNDROBIN"
+
+
+def parse_log(text):
+    """Split one serial log into kernel release, nproc, programs, splats."""
+    log = {"release": None, "nproc": None, "finished": False,
+           "programs": {}, "splats": []}
+    prog = None
+    for raw in text.splitlines():
+        line = raw.rstrip("\r")
+        if SPLAT.search(line):
+            log["splats"].append(line.strip())
+        if KERNEL_LINE.match(line):
+            continue
+        if m := BEGIN.match(line):
+            log["release"], log["nproc"] = m[1], int(m[2])
+        elif m := RUN.match(line):
+            prog = {"plan": None, "results": [], "distributions": [],
+                    "rc": None}
+            log["programs"][m[1]] = prog
+        elif m := EXIT.match(line):
+            if m[1] in log["programs"]:
+                log["programs"][m[1]]["rc"] = int(m[2])
+            prog = None
+        elif line == "vmtest: end":
+            log["finished"] = True
+        elif prog is None:
+            continue
+        elif m := PLAN.match(line):
+            prog["plan"] = int(m[1])
+        elif m := RESULT.match(line):
+            prog["results"].append({
+                "name": m[3], "ok": m[1] == "ok",
+                "directive": m[4], "reason": m[5] or ""})
+        elif m := DISTRIBUTION.match(line):
+            prog["distributions"].append({
+                "model": m[1], "test": m[2],
+                "counts": [int(x) for x in m[3].split()],
+                "jain": float(m[4])})
+    return log
+
+
+class Verdict:
+    def __init__(self):
+        self.checks = []   # (kernel, name, status, detail)
+
+    def add(self, kernel, name, status, detail=""):
+        self.checks.append((kernel, name, status, detail))
+
+    def count(self, status):
+        return sum(1 for c in self.checks if c[2] == status)
+
+
+def judge(kernel, log, smp, verdict):
+    """Add the checks for one kernel's log to the verdict."""
+    def check(name, ok, detail=""):
+        verdict.add(kernel, name, "pass" if ok else "fail", detail)
+
+    check("guest finished", log["finished"],
+          "no 'vmtest: end' in the serial log: hang, panic or timeout")
+    check("guest CPUs", log["nproc"] == smp,
+          f"nproc={log['nproc']}, expected {smp}")
+    if kernel == "patched":
+        check("patched kernel booted",
+              bool(log["release"]) and log["release"].endswith("-rr"),
+              f"release {log['release']}")
+    check("no kernel splat", not log["splats"],
+          "; ".join(log["splats"][:5]))
+    check("tests ran", bool(log["programs"]), "no test program ran")
+    for name, prog in log["programs"].items():
+        n = len(prog["results"])
+        check(f"{name}: all results", prog["plan"] == n,
+              f"plan {prog['plan']}, got {n} results")
+        check(f"{name}: exit status", prog["rc"] == 0, f"rc={prog['rc']}")
+        for r in prog["results"]:
+            test = f"{name}: {r['name']}"
+            if not r["ok"]:
+                verdict.add(kernel, test, "fail", "not ok")
+            elif r["directive"] != "SKIP":
+                verdict.add(kernel, test, "pass")
+            elif kernel == "baseline" and BASELINE_SKIP in r["reason"]:
+                verdict.add(kernel, test, "skip", r["reason"])
+            else:
+                verdict.add(kernel, test, "fail",
+                            f"skipped where it must run: {r['reason']}")
+
+
+def distributions(log):
+    out = {}
+    for prog in log["programs"].values():
+        for d in prog["distributions"]:
+            out[(d["model"], d["test"])] = d
+    return out
+
+
+def fmt_dist(d):
+    if d is None:
+        return "-"
+    return f"[{' '.join(map(str, d['counts']))}] J={d['jain']:.2f}"
+
+
+def table(logs):
+    dists = {k: distributions(v) for k, v in logs.items()}
+    keys = sorted({k for d in dists.values() for k in d},
+                  key=lambda k: (k[1] != "sequential", k[1], k[0]))
+    header = ["model", "test"] + [
+        f"{k} ({logs[k]['release'] or '?'})" for k in logs]
+    rows = [[m, t] + [fmt_dist(dists[k].get((m, t))) for k in logs]
+            for m, t in keys]
+    widths = [max(len(r[i]) for r in [header] + rows)
+              for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+             for r in [header] + rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--smp", type=int, required=True,
+                    help="CPUs each guest must see")
+    ap.add_argument("--json", help="write the results to this file")
+    ap.add_argument("logs", nargs="+", metavar="KERNEL=SERIAL_LOG",
+                    help="e.g. baseline=build/baseline/serial.log")
+    args = ap.parse_args(argv)
+
+    logs = {}
+    for spec in args.logs:
+        kernel, sep, path = spec.partition("=")
+        if not sep or not kernel or not path:
+            ap.error(f"expected KERNEL=SERIAL_LOG, got '{spec}'")
+        try:
+            with open(path, errors="replace") as f:
+                logs[kernel] = parse_log(f.read())
+        except OSError as e:
+            ap.error(f"cannot read {path}: {e.strerror}")
+
+    verdict = Verdict()
+    for kernel, log in logs.items():
+        judge(kernel, log, args.smp, verdict)
+
+    print("\nAccepts per worker (4 workers; J = Jain's fairness index, "
+          "1.00 = even):")
+    print(table(logs))
+    failures = [c for c in verdict.checks if c[2] == "fail"]
+    if failures:
+        print("\nFailures:")
+        for kernel, name, _, detail in failures:
+            print(f"  {kernel}: {name}: {detail}")
+    summary = (f"{verdict.count('pass')} passed, {verdict.count('fail')} failed, "
+               f"{verdict.count('skip')} skipped")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"smp": args.smp, "logs": logs,
+                       "checks": [dict(zip(("kernel", "name", "status",
+                                            "detail"), c))
+                                  for c in verdict.checks],
+                       "summary": summary}, f, indent=1)
+    print(f"\nverdict: {'FAIL' if failures else 'PASS'}")
+    print(summary)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
