@@ -6,7 +6,9 @@ set -euo pipefail
 PACKAGES=(
 	# kernel build
 	build-essential flex bison bc libelf-dev libssl-dev cpio xz-utils
-	rsync git ccache python3 python3-ply perl
+	rsync git ccache python3 perl
+	# checkpatch.pl and its spdxcheck.py
+	python3-ply python3-git
 	# kernel source (the default base) and the VM
 	linux-source-6.12 qemu-system-x86 busybox-static
 )

@@ -84,7 +84,7 @@ run_checkpatch() {
 	for p in "${patches[@]}"; do
 		# spdxcheck.py wants Debian's python3 (python3-ply).
 		out=$(cd "$tree" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict \
-			--quiet --no-summary --showfile "$p" 2>&1 || true)
+			--quiet --no-summary "$p" 2>&1 || true)
 		out=$(grep -v -e '^ERROR: Missing Signed-off-by: line(s)$' -e '^$' <<<"$out" || true)
 		if [ -n "$out" ]; then
 			printf '%s\n%s\n' "$(basename "$p"):" "$out" >&2

@@ -1,0 +1,172 @@
+"""Unit tests of the serial-log parser and verdict rules (vmverdict.py)."""
+
+import io
+import os
+import sys
+import tempfile
+import unittest
+from contextlib import redirect_stdout
+
+sys.path.insert(0, os.path.dirname(__file__))
+import vmverdict  # noqa: E402
+
+GOOD_PATCHED = """\
+[    0.000000] Linux version 6.12.117-rr
+vmtest: begin kernel=6.12.117-rr nproc=4
+vmtest: run epoll_roundrobin_test
+TAP version 13
+1..3
+# Starting 3 tests from 2 test cases.
+#  RUN           flags.accepted_with_exclusive ...
+ok 1 flags.accepted_with_exclusive
+# distribution procs_roundrobin sequential: 10 10 10 10 jain=1.000
+[    1.561354] clocksource: Switched to clocksource tsc
+ok 2 accept.procs_roundrobin.sequential
+ok 3 accept.procs_exclusive.sequential
+# distribution procs_exclusive sequential: 40 0 0 0 jain=0.250
+# Totals: pass:3 fail:0 xfail:0 xpass:0 skip:0 error:0
+vmtest: exit epoll_roundrobin_test rc=0
+vmtest: end
+[    2.0] reboot: Restarting system
+"""
+
+GOOD_BASELINE = """\
+vmtest: begin kernel=6.12.117 nproc=4
+vmtest: run epoll_roundrobin_test
+1..3
+ok 1 flags.accepted_with_exclusive # SKIP kernel lacks EPOLLROUNDROBIN
+ok 2 accept.procs_roundrobin.sequential # SKIP kernel lacks EPOLLROUNDROBIN
+ok 3 accept.procs_exclusive.sequential
+# distribution procs_exclusive sequential: 40 0 0 0 jain=0.250
+vmtest: exit epoll_roundrobin_test rc=0
+vmtest: end
+"""
+
+
+def verdict_of(logs, smp=4):
+    """Run main() on the given {kernel: text}; return (exit code, output)."""
+    with tempfile.TemporaryDirectory() as d:
+        args = ["--smp", str(smp)]
+        for kernel, text in logs.items():
+            path = os.path.join(d, kernel + ".log")
+            with open(path, "w") as f:
+                f.write(text)
+            args.append(f"{kernel}={path}")
+        out = io.StringIO()
+        with redirect_stdout(out):
+            rc = vmverdict.main(args)
+        return rc, out.getvalue()
+
+
+class ParseTest(unittest.TestCase):
+    def test_parses_results_and_distributions(self):
+        log = vmverdict.parse_log(GOOD_PATCHED)
+        self.assertEqual(log["release"], "6.12.117-rr")
+        self.assertEqual(log["nproc"], 4)
+        self.assertTrue(log["finished"])
+        prog = log["programs"]["epoll_roundrobin_test"]
+        self.assertEqual(prog["plan"], 3)
+        self.assertEqual(prog["rc"], 0)
+        self.assertEqual([r["name"] for r in prog["results"]],
+                         ["flags.accepted_with_exclusive",
+                          "accept.procs_roundrobin.sequential",
+                          "accept.procs_exclusive.sequential"])
+        self.assertEqual(prog["distributions"][0]["counts"], [10, 10, 10, 10])
+        self.assertAlmostEqual(prog["distributions"][1]["jain"], 0.25)
+        self.assertEqual(log["splats"], [])
+
+    def test_skip_directive_and_reason(self):
+        prog = vmverdict.parse_log(GOOD_BASELINE)["programs"][
+            "epoll_roundrobin_test"]
+        r = prog["results"][0]
+        self.assertTrue(r["ok"])
+        self.assertEqual(r["directive"], "SKIP")
+        self.assertEqual(r["reason"], "kernel lacks EPOLLROUNDROBIN")
+
+    def test_splats_found_in_kernel_lines(self):
+        text = GOOD_PATCHED.replace(
+            "[    2.0] reboot",
+            "[    1.9] WARNING: CPU: 1 PID: 7 at kernel/sched/wait.c:71\n"
+            "[    2.0] reboot")
+        self.assertEqual(len(vmverdict.parse_log(text)["splats"]), 1)
+
+
+class VerdictTest(unittest.TestCase):
+    def test_good_run_passes(self):
+        rc, out = verdict_of({"baseline": GOOD_BASELINE,
+                              "patched": GOOD_PATCHED})
+        self.assertEqual(rc, 0, out)
+        self.assertIn("verdict: PASS", out)
+        self.assertIn("[10 10 10 10] J=1.00", out)
+        # baseline: 6 checks + 1 result; patched: 7 checks + 3 results.
+        self.assertTrue(out.rstrip().endswith(
+            "17 passed, 0 failed, 2 skipped"), out)
+
+    def assert_fails(self, logs, reason):
+        rc, out = verdict_of(logs)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("verdict: FAIL", out)
+        self.assertIn(reason, out)
+
+    def test_not_ok_fails(self):
+        bad = GOOD_PATCHED.replace("ok 2 accept", "not ok 2 accept")
+        self.assert_fails({"patched": bad}, "not ok")
+
+    def test_skip_on_patched_fails(self):
+        bad = GOOD_PATCHED.replace(
+            "ok 2 accept.procs_roundrobin.sequential",
+            "ok 2 accept.procs_roundrobin.sequential # SKIP kernel lacks "
+            "EPOLLROUNDROBIN")
+        self.assert_fails({"patched": bad}, "skipped where it must run")
+
+    def test_other_skip_on_baseline_fails(self):
+        bad = GOOD_BASELINE.replace(
+            "ok 3 accept.procs_exclusive.sequential",
+            "ok 3 accept.procs_exclusive.sequential # SKIP no network")
+        self.assert_fails({"baseline": bad}, "skipped where it must run")
+
+    def test_missing_result_fails(self):
+        bad = GOOD_PATCHED.replace("ok 3 accept.procs_exclusive.sequential\n",
+                                   "")
+        self.assert_fails({"patched": bad}, "plan 3, got 2 results")
+
+    def test_unfinished_guest_fails(self):
+        bad = GOOD_PATCHED.split("vmtest: exit")[0]
+        self.assert_fails({"patched": bad}, "hang, panic or timeout")
+
+    def test_wrong_cpu_count_fails(self):
+        bad = GOOD_PATCHED.replace("nproc=4", "nproc=1")
+        self.assert_fails({"patched": bad}, "nproc=1, expected 4")
+
+    def test_wrong_kernel_fails(self):
+        bad = GOOD_PATCHED.replace("kernel=6.12.117-rr", "kernel=6.12.117")
+        self.assert_fails({"patched": bad}, "patched kernel booted")
+
+    def test_splat_fails(self):
+        bad = GOOD_PATCHED.replace(
+            "vmtest: end", "[    1.0] BUG: KASAN: use-after-free\nvmtest: end")
+        self.assert_fails({"patched": bad}, "no kernel splat")
+
+    def test_failing_exit_status_fails(self):
+        bad = GOOD_PATCHED.replace("rc=0", "rc=1")
+        self.assert_fails({"patched": bad}, "rc=1")
+
+    def test_no_tests_fails(self):
+        self.assert_fails(
+            {"patched": "vmtest: begin kernel=6.12.117-rr nproc=4\n"
+                        "vmtest: end\n"}, "no test program ran")
+
+    def test_bad_argument_is_usage_error(self):
+        with self.assertRaises(SystemExit) as e, \
+                redirect_stdout(io.StringIO()), \
+                open(os.devnull, "w") as null:
+            stderr, sys.stderr = sys.stderr, null
+            try:
+                vmverdict.main(["--smp", "4", "no-equals-sign"])
+            finally:
+                sys.stderr = stderr
+        self.assertEqual(e.exception.code, 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
