@@ -9,6 +9,8 @@ PACKAGES=(
 	rsync git ccache python3 perl
 	# checkpatch.pl and its spdxcheck.py
 	python3-ply python3-git
+	# userspace C++ and its tests
+	cmake g++ libgtest-dev
 	# kernel source (the default base) and the VM
 	linux-source-6.12 qemu-system-x86 busybox-static
 )

@@ -21,6 +21,10 @@ base_id() {
 	fi
 }
 
+base_label() {
+	base_id | cut -d' ' -f2- | sed 's/ *$//'
+}
+
 # copy_base DEST: a fresh, clean copy of the base tree at DEST.
 copy_base() {
 	local dest=$1 tmp=$1.tmp
@@ -75,7 +79,7 @@ apply_series() {
 		if ! out=$("${GIT[@]}" -C "$tree" apply --cached "$p" 2>&1); then
 			rm -f "$GIT_INDEX_FILE"
 			sed 's/^/  /' <<<"$out" >&2
-			die "$(basename "$p") does not apply to $(base_id | cut -d' ' -f2-); nothing was applied"
+			die "$(basename "$p") does not apply to $(base_label); nothing was applied"
 		fi
 		tree_id=$("${GIT[@]}" -C "$tree" write-tree)
 		commit=$("${GIT[@]}" -C "$tree" commit-tree "$tree_id" -p "$commit" -m "$(basename "$p")")
@@ -119,7 +123,7 @@ main() {
 	id=$(base_id)
 	prepare_baseline "$id"
 	prepare_patched "$id"
-	log "trees ready in $BUILD_DIR (base: $(cut -d' ' -f2- <<<"$id"))"
+	log "trees ready in $BUILD_DIR (base: $(base_label))"
 }
 
 main "$@"
