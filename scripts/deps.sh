@@ -10,7 +10,7 @@ PACKAGES=(
 	# checkpatch.pl and its spdxcheck.py
 	python3-ply python3-git
 	# userspace C++ and its tests
-	cmake g++ libgtest-dev
+	cmake g++ libgtest-dev liburing-dev nlohmann-json3-dev
 	# kernel source (the default base) and the VM
 	linux-source-6.12 qemu-system-x86 busybox-static
 )

@@ -1,0 +1,148 @@
+#include "models.h"
+
+#include <liburing.h>
+#include <linux/filter.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "fd.h"
+#include "net.h"
+
+namespace lab {
+
+namespace {
+
+constexpr std::array<ModelInfo, 10> kModels{{
+	{Model::blocking, "blocking", "blocking accept() on one shared socket (FIFO)"},
+	{Model::epoll, "epoll", "one epoll per worker on a shared socket, plain"},
+	{Model::epoll_exclusive, "epoll_exclusive",
+	 "one epoll per worker on a shared socket, EPOLLEXCLUSIVE"},
+	{Model::epoll_roundrobin, "epoll_roundrobin",
+	 "one epoll per worker on a shared socket, EPOLLEXCLUSIVE|EPOLLROUNDROBIN"},
+	{Model::epoll_shared, "epoll_shared",
+	 "one epoll shared by all workers, EPOLLEXCLUSIVE|EPOLLET"},
+	{Model::epoll_shared_roundrobin, "epoll_shared_roundrobin",
+	 "one epoll shared by all workers, EPOLLEXCLUSIVE|EPOLLROUNDROBIN|EPOLLET"},
+	{Model::reuseport, "reuseport", "SO_REUSEPORT, one socket per worker (kernel hash)"},
+	{Model::reuseport_cbpf, "reuseport_cbpf",
+	 "SO_REUSEPORT steered by classic BPF: socket = CPU of the SYN mod workers"},
+	{Model::uring, "uring", "io_uring per worker, single-shot accept re-armed"},
+	{Model::uring_multishot, "uring_multishot", "io_uring per worker, multishot accept"},
+}};
+
+std::string errno_text(const char *what, int err)
+{
+	return std::string(what) + ": " + std::strerror(err);
+}
+
+std::optional<std::string> probe_roundrobin()
+{
+	Fd ep(epoll_create1(EPOLL_CLOEXEC)), ev(eventfd(0, EFD_CLOEXEC));
+	if (!ep || !ev)
+		return errno_text("epoll/eventfd", errno);
+	epoll_event e{};
+	e.events = EPOLLIN | EPOLLEXCLUSIVE | EPOLLROUNDROBIN;
+	if (epoll_ctl(ep.get(), EPOLL_CTL_ADD, ev.get(), &e) == 0)
+		return std::nullopt;
+	if (errno == EINVAL)
+		return "kernel lacks EPOLLROUNDROBIN (EPOLL_CTL_ADD of "
+		       "EPOLLEXCLUSIVE|EPOLLROUNDROBIN: EINVAL)";
+	return errno_text("EPOLL_CTL_ADD", errno);
+}
+
+std::optional<std::string> probe_cbpf()
+{
+	Fd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	int one = 1;
+	if (!s || setsockopt(s.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
+		return errno_text("SO_REUSEPORT", errno);
+	if (attach_reuseport_cbpf(s.get(), 1))
+		return errno_text("SO_ATTACH_REUSEPORT_CBPF", errno);
+	return std::nullopt;
+}
+
+// Multishot accept cannot be told from single-shot by opcode probing:
+// post one on a listener, connect, and look at the first completion.
+std::optional<std::string> probe_uring(bool multishot)
+{
+	io_uring ring;
+	int ret = io_uring_queue_init(4, &ring, 0);
+	if (ret < 0)
+		return errno_text("io_uring_queue_init", -ret);
+	std::optional<std::string> reason;
+	uint16_t port = 0;
+	Fd l = listen_tcp(0, &port, false, 8);
+	Fd c;
+	io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+	io_uring_cqe *cqe = nullptr;
+	__kernel_timespec ts{.tv_sec = 2, .tv_nsec = 0};
+	if (!l) {
+		reason = errno_text("listen", errno);
+		goto out;
+	}
+	if (multishot)
+		io_uring_prep_multishot_accept(sqe, l.get(), nullptr, nullptr, 0);
+	else
+		io_uring_prep_accept(sqe, l.get(), nullptr, nullptr, 0);
+	io_uring_submit(&ring);
+	c = connect_tcp(port);
+	ret = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
+	if (ret < 0) {
+		reason = errno_text("io_uring accept did not complete", -ret);
+	} else {
+		if (cqe->res < 0)
+			reason = errno_text(multishot ? "multishot accept" : "io_uring accept",
+					    -cqe->res);
+		else
+			close(cqe->res);
+		io_uring_cqe_seen(&ring, cqe);
+	}
+out:
+	io_uring_queue_exit(&ring);
+	return reason;
+}
+
+} // namespace
+
+std::span<const ModelInfo> all_models() { return kModels; }
+
+std::optional<Model> model_from_name(std::string_view name)
+{
+	for (const auto &m : kModels)
+		if (m.name == name)
+			return m.model;
+	return std::nullopt;
+}
+
+std::string_view model_name(Model m)
+{
+	for (const auto &i : kModels)
+		if (i.model == m)
+			return i.name;
+	return "?";
+}
+
+std::optional<std::string> unsupported_reason(Model m)
+{
+	switch (m) {
+	case Model::epoll_roundrobin:
+	case Model::epoll_shared_roundrobin:
+		return probe_roundrobin();
+	case Model::reuseport_cbpf:
+		return probe_cbpf();
+	case Model::uring:
+		return probe_uring(false);
+	case Model::uring_multishot:
+		return probe_uring(true);
+	default:
+		return std::nullopt;
+	}
+}
+
+} // namespace lab

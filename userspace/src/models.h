@@ -1,0 +1,39 @@
+// The accept models acceptlab can run: names, descriptions, and whether the
+// running kernel supports each.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace lab {
+
+enum class Model {
+	blocking,                 // accept() on a shared blocking socket
+	epoll,                    // epoll per worker, shared socket, plain
+	epoll_exclusive,          //   ... with EPOLLEXCLUSIVE
+	epoll_roundrobin,         //   ... with EPOLLEXCLUSIVE | EPOLLROUNDROBIN
+	epoll_shared,             // one epoll for all workers, EPOLLEXCLUSIVE
+	epoll_shared_roundrobin,  //   ... with EPOLLROUNDROBIN
+	reuseport,                // SO_REUSEPORT, one socket per worker
+	reuseport_cbpf,           //   ... steered by a classic BPF program
+	uring,                    // io_uring per worker, single-shot accept
+	uring_multishot,          //   ... multishot accept
+};
+
+struct ModelInfo {
+	Model model;
+	std::string_view name;
+	std::string_view description;
+};
+
+std::span<const ModelInfo> all_models();
+std::optional<Model> model_from_name(std::string_view name);
+std::string_view model_name(Model m);
+
+// Why the running kernel cannot run `m`, or nothing if it can.  Probes
+// the real syscalls; never substitutes another model.
+std::optional<std::string> unsupported_reason(Model m);
+
+} // namespace lab

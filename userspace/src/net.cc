@@ -1,0 +1,72 @@
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace lab {
+
+namespace {
+
+sockaddr_in loopback(uint16_t port)
+{
+	sockaddr_in a{};
+	a.sin_family = AF_INET;
+	a.sin_port = htons(port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return a;
+}
+
+} // namespace
+
+Fd listen_tcp(uint16_t port, uint16_t *bound, bool reuseport, int backlog, bool nonblock)
+{
+	Fd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0));
+	if (!s)
+		return s;
+	int one = 1;
+	sockaddr_in a = loopback(port);
+	socklen_t len = sizeof(a);
+	if (setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (reuseport && setsockopt(s.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) ||
+	    bind(s.get(), reinterpret_cast<sockaddr *>(&a), sizeof(a)) ||
+	    listen(s.get(), backlog) ||
+	    getsockname(s.get(), reinterpret_cast<sockaddr *>(&a), &len)) {
+		int err = errno;
+		s.reset();
+		errno = err;
+		return s;
+	}
+	if (bound)
+		*bound = ntohs(a.sin_port);
+	return s;
+}
+
+Fd connect_tcp(uint16_t port)
+{
+	Fd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	sockaddr_in a = loopback(port);
+	if (s && connect(s.get(), reinterpret_cast<sockaddr *>(&a), sizeof(a))) {
+		int err = errno;
+		s.reset();
+		errno = err;
+	}
+	return s;
+}
+
+int attach_reuseport_cbpf(int fd, unsigned sockets)
+{
+	sock_filter code[] = {
+		{BPF_LD | BPF_W | BPF_ABS, 0, 0, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_CPU)},
+		{BPF_ALU | BPF_MOD | BPF_K, 0, 0, sockets},
+		{BPF_RET | BPF_A, 0, 0, 0},
+	};
+	sock_fprog prog{sizeof(code) / sizeof(code[0]), code};
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
+}
+
+} // namespace lab

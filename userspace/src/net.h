@@ -1,0 +1,26 @@
+// Loopback TCP helpers.  Everything here binds and connects to 127.0.0.1.
+#pragma once
+
+#include <cstdint>
+
+#include "fd.h"
+
+#ifndef EPOLLROUNDROBIN
+#define EPOLLROUNDROBIN (1u << 26) // linux/eventpoll.h of the patched kernel
+#endif
+
+namespace lab {
+
+// A listening socket on 127.0.0.1:port (0: any free port, written to
+// *bound).  Invalid Fd and errno set on failure.
+Fd listen_tcp(uint16_t port, uint16_t *bound, bool reuseport, int backlog,
+	      bool nonblock = false);
+
+// A blocking connection to 127.0.0.1:port; invalid Fd and errno on failure.
+Fd connect_tcp(uint16_t port);
+
+// Steer a SO_REUSEPORT group by the CPU that handles the SYN, modulo
+// `sockets`; 0 or -1 with errno.
+int attach_reuseport_cbpf(int fd, unsigned sockets);
+
+} // namespace lab

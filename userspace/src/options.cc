@@ -1,0 +1,228 @@
+#include "options.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <sstream>
+
+namespace lab {
+
+namespace {
+
+constexpr uint64_t kDefaultSequential = 40;   // the 2017 demonstration
+constexpr uint64_t kDefaultConcurrent = 2000;
+
+template <typename T>
+bool parse_number(const std::string &s, T &out)
+{
+	if constexpr (std::is_floating_point_v<T>) {
+		// from_chars for double is in GCC 11+, but keep strtod for clarity.
+		char *end = nullptr;
+		errno = 0;
+		double v = std::strtod(s.c_str(), &end);
+		if (s.empty() || *end || errno || !std::isfinite(v))
+			return false;
+		out = v;
+		return true;
+	} else {
+		auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+		return ec == std::errc() && p == s.data() + s.size();
+	}
+}
+
+// One numeric option: its range, and where the value goes.
+template <typename T>
+std::function<std::string(const std::string &)> number(T &dst, T lo, T hi)
+{
+	return [&dst, lo, hi](const std::string &v) -> std::string {
+		T x{};
+		if (!parse_number(v, x) || x < lo || x > hi) {
+			std::ostringstream o;
+			o << "'" << v << "' is not a number from " << lo << " to " << hi;
+			return o.str();
+		}
+		dst = x;
+		return {};
+	};
+}
+
+} // namespace
+
+uint64_t RunOptions::total_connections() const
+{
+	if (connections)
+		return connections;
+	if (mode == LoadMode::concurrent && duration_s > 0)
+		return UINT64_MAX; // the duration bounds the run
+	return mode == LoadMode::sequential ? kDefaultSequential : kDefaultConcurrent;
+}
+
+std::string usage()
+{
+	std::ostringstream o;
+	o << "usage: acceptlab run --model MODEL [options]\n"
+	     "       acceptlab compare RESULT.json RESULT.json...\n"
+	     "       acceptlab models | --help\n"
+	     "\n"
+	     "Puts an accept model under connection load on 127.0.0.1 and reports how\n"
+	     "evenly the workers shared it, the throughput and the latency.\n"
+	     "\n"
+	     "run options:\n"
+	     "  --model NAME          accept model (see 'acceptlab models'); required\n"
+	     "  --workers N           workers, 1..64 (4)\n"
+	     "  --threads             workers are threads (default: processes)\n"
+	     "  --mode MODE           sequential: one connection at a time (default);\n"
+	     "                        concurrent: --concurrency connections in flight\n"
+	     "  --connections N       connections in all (sequential 40, concurrent 2000)\n"
+	     "  --concurrency C       clients in concurrent mode, 1..1024 (8);\n"
+	     "                        sequential mode always uses 1\n"
+	     "  --duration S          stop after S seconds, 0.1..3600 (no limit)\n"
+	     "  --rate R              connections/s over all clients, 0 = max (0);\n"
+	     "                        latency then counts from each intended start\n"
+	     "  --request-bytes B     bytes each client sends, 0..1048576 (0)\n"
+	     "  --response-bytes B    bytes the server answers, 0..1048576 (1)\n"
+	     "  --work-us U           server CPU time per request, 0..1000000 (0)\n"
+	     "  --clog-ms X           worker 0 stalls X ms ... 0..10000 (0: never)\n"
+	     "  --clog-every Y        ... every Y requests, 0..1000000 (0: never)\n"
+	     "  --port P              port on 127.0.0.1, 0 = any free (0)\n"
+	     "  --timeout S           hard bound on the run, 1..3600 (120)\n"
+	     "  --json FILE           also write the result as JSON\n"
+	     "\n"
+	     "Bad values exit with status 2; an unsupported model or a failed run\n"
+	     "with status 1.\n";
+	return o.str();
+}
+
+Parsed parse_args(const std::vector<std::string> &args)
+{
+	if (args.empty())
+		return ParseError{"missing command (run, compare, models); try --help"};
+	const std::string &cmd = args[0];
+	if (cmd == "--help" || cmd == "-h" || cmd == "help")
+		return Help{usage()};
+	if (cmd == "models")
+		return ListModels{};
+
+	if (cmd == "compare") {
+		CompareOptions c;
+		for (size_t i = 1; i < args.size(); i++) {
+			if (args[i].starts_with("--")) {
+				return ParseError{"unknown option '" + args[i] + "' for compare"};
+			} else {
+				c.inputs.push_back(args[i]);
+			}
+		}
+		if (c.inputs.size() < 2)
+			return ParseError{"compare needs two or more JSON results"};
+		return c;
+	}
+	if (cmd != "run")
+		return ParseError{"unknown command '" + cmd + "' (run, compare, models)"};
+
+	RunOptions o;
+	bool have_model = false;
+	std::string mode = "sequential";
+	using Setter = std::function<std::string(const std::string &)>;
+	const std::vector<std::pair<std::string, Setter>> valued = {
+		{"--model",
+		 [&](const std::string &v) -> std::string {
+			 auto m = model_from_name(v);
+			 if (!m)
+				 return "unknown model '" + v + "' (see 'acceptlab models')";
+			 o.model = *m;
+			 have_model = true;
+			 return {};
+		 }},
+		{"--mode",
+		 [&](const std::string &v) -> std::string {
+			 if (v != "sequential" && v != "concurrent")
+				 return "mode must be sequential or concurrent, not '" + v + "'";
+			 mode = v;
+			 return {};
+		 }},
+		{"--json",
+		 [&](const std::string &v) -> std::string {
+			 if (v.empty())
+				 return "--json needs a file name";
+			 o.json = v;
+			 return {};
+		 }},
+		{"--workers", number(o.workers, 1u, 64u)},
+		{"--connections", number<uint64_t>(o.connections, 1, 100000000)},
+		{"--concurrency", number(o.concurrency, 1u, 1024u)},
+		{"--duration", number(o.duration_s, 0.1, 3600.0)},
+		{"--rate", number(o.rate, 0.0, 1e7)},
+		{"--request-bytes", number(o.request_bytes, 0u, 1u << 20)},
+		{"--response-bytes", number(o.response_bytes, 0u, 1u << 20)},
+		{"--work-us", number(o.work_us, 0u, 1000000u)},
+		{"--clog-ms", number(o.clog_ms, 0u, 10000u)},
+		{"--clog-every", number(o.clog_every, 0u, 1000000u)},
+		{"--port", number(o.port, 0u, 65535u)},
+		{"--timeout", number(o.timeout_s, 1.0, 3600.0)},
+	};
+
+	for (size_t i = 1; i < args.size(); i++) {
+		std::string a = args[i], value;
+		bool inline_value = false;
+		if (auto eq = a.find('='); a.starts_with("--") && eq != std::string::npos) {
+			value = a.substr(eq + 1);
+			a = a.substr(0, eq);
+			inline_value = true;
+		}
+		if (a == "--threads" && !inline_value) {
+			o.threads = true;
+			continue;
+		}
+		if (a == "--help")
+			return Help{usage()};
+		auto it = std::find_if(valued.begin(), valued.end(),
+				       [&](const auto &p) { return p.first == a; });
+		if (it == valued.end())
+			return ParseError{"unknown option '" + args[i] + "'"};
+		if (!inline_value) {
+			if (++i == args.size())
+				return ParseError{a + " needs a value"};
+			value = args[i];
+		}
+		if (std::string err = it->second(value); !err.empty())
+			return ParseError{a + ": " + err};
+	}
+	if (!have_model)
+		return ParseError{"--model is required (see 'acceptlab models')"};
+	o.mode = mode == "concurrent" ? LoadMode::concurrent : LoadMode::sequential;
+	if ((o.clog_ms == 0) != (o.clog_every == 0))
+		return ParseError{"--clog-ms and --clog-every go together"};
+	return o;
+}
+
+std::vector<std::string> echo(const RunOptions &o)
+{
+	auto num = [](double v) {
+		std::ostringstream s;
+		s << v;
+		return s.str();
+	};
+	return {
+		"model=" + std::string(model_name(o.model)),
+		"workers=" + std::to_string(o.workers),
+		std::string("worker_kind=") + (o.threads ? "threads" : "processes"),
+		std::string("mode=") + (o.mode == LoadMode::concurrent ? "concurrent" : "sequential"),
+		"connections=" + (o.total_connections() == UINT64_MAX ?
+					  std::string("unlimited") :
+					  std::to_string(o.total_connections())),
+		"concurrency=" + std::to_string(o.mode == LoadMode::concurrent ? o.concurrency : 1),
+		"duration_s=" + num(o.duration_s),
+		"rate=" + num(o.rate),
+		"request_bytes=" + std::to_string(o.request_bytes),
+		"response_bytes=" + std::to_string(o.response_bytes),
+		"work_us=" + std::to_string(o.work_us),
+		"clog_ms=" + std::to_string(o.clog_ms),
+		"clog_every=" + std::to_string(o.clog_every),
+		"port=" + std::to_string(o.port),
+		"timeout_s=" + num(o.timeout_s),
+		"json=" + o.json,
+	};
+}
+
+} // namespace lab

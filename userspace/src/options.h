@@ -1,0 +1,61 @@
+// Command line of acceptlab: parsing, validation, help and the echo of
+// every setting as key=value.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "models.h"
+
+namespace lab {
+
+enum class LoadMode { sequential, concurrent };
+
+struct RunOptions {
+	Model model = Model::epoll_exclusive;
+	unsigned workers = 4;
+	bool threads = false;      // workers as threads instead of processes
+	LoadMode mode = LoadMode::sequential;
+	uint64_t connections = 0;  // 0: the mode's default (see help)
+	unsigned concurrency = 8;  // connections in flight (concurrent mode)
+	double duration_s = 0;     // 0: run until `connections` are done
+	double rate = 0;           // connections/s over all clients, 0: max
+	unsigned request_bytes = 0;
+	unsigned response_bytes = 1;
+	unsigned work_us = 0;      // server CPU per request
+	unsigned clog_ms = 0;      // worker 0 stalls this long ...
+	unsigned clog_every = 0;   // ... every this many requests
+	unsigned port = 0;         // 0: any free port
+	double timeout_s = 120;    // hard bound on the whole run
+	std::string json;          // write the result here too
+
+	// Connections the run makes: `connections`, or the mode's default.
+	uint64_t total_connections() const;
+};
+
+struct CompareOptions {
+	std::vector<std::string> inputs; // JSON results, two or more
+};
+
+struct ParseError {
+	std::string message; // one line, without the program name
+};
+
+struct Help {
+	std::string text;
+};
+
+struct ListModels {};
+
+using Parsed = std::variant<RunOptions, CompareOptions, ListModels, Help, ParseError>;
+
+Parsed parse_args(const std::vector<std::string> &args);
+
+// key=value lines, one per setting, in a stable order.
+std::vector<std::string> echo(const RunOptions &o);
+
+std::string usage();
+
+} // namespace lab

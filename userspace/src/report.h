@@ -1,0 +1,34 @@
+// A run's result: the human report, JSON, and the side-by-side comparison
+// of several JSON results.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "client.h"
+#include "options.h"
+#include "server.h"
+
+namespace lab {
+
+struct RunResult {
+	RunOptions options;
+	std::string kernel; // uname -r
+	unsigned vcpus = 0;
+	std::vector<WorkerStats> workers;
+	ClientResult client;
+	// Empty when the run completed; else why its numbers are partial.
+	std::string incomplete;
+};
+
+nlohmann::json to_json(const RunResult &r);
+void print_report(std::ostream &out, const RunResult &r);
+
+// Renders the results side by side; throws std::runtime_error on a
+// document that is not an acceptlab result.
+void print_comparison(std::ostream &out, const std::vector<nlohmann::json> &results);
+
+} // namespace lab

@@ -1,0 +1,76 @@
+// The server side of a run: listening socket(s) and worker processes or
+// threads that accept according to one model.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "fd.h"
+#include "models.h"
+
+namespace lab {
+
+struct ServerConfig {
+	Model model = Model::epoll_exclusive;
+	unsigned workers = 4;
+	bool threads = false;
+	unsigned request_bytes = 0;
+	unsigned response_bytes = 1;
+	unsigned work_us = 0;
+	unsigned clog_ms = 0;    // worker 0 sleeps clog_ms ...
+	unsigned clog_every = 0; // ... every clog_every requests (0: never)
+	uint16_t port = 0;
+};
+
+struct WorkerStats {
+	uint64_t accepts = 0;
+	uint64_t requests = 0;
+	uint64_t cpu_ns = 0;
+	int error = 0; // errno of the failure that ended the worker, if any
+};
+
+// Shared between the parent and the workers, processes or threads.
+struct SharedState;
+struct SharedStateUnmap {
+	void operator()(SharedState *s) const;
+};
+
+class Server {
+public:
+	// Sets up sockets and starts the workers; throws std::runtime_error
+	// with a one-line reason (including an unsupported model).
+	explicit Server(const ServerConfig &cfg);
+	Server(const Server &) = delete;
+	Server &operator=(const Server &) = delete;
+	~Server();
+
+	uint16_t port() const { return port_; }
+
+	// Waits until every worker sleeps in its accept, epoll or io_uring
+	// wait (read from /proc); false after the timeout.
+	bool wait_idle(std::chrono::milliseconds timeout) const;
+
+	// Wakes every worker, waits for them (bounded), returns their stats.
+	std::vector<WorkerStats> stop();
+
+private:
+	void worker_main(unsigned idx);
+	void serve(unsigned idx, int conn);
+
+	ServerConfig cfg_;
+	uint16_t port_ = 0;
+	std::vector<Fd> listeners_; // one, or one per worker (reuseport)
+	std::vector<Fd> epolls_;    // per worker, or one shared
+	Fd stop_fd_;                // eventfd, readable once stopping
+	std::unique_ptr<SharedState, SharedStateUnmap> shared_;
+	std::vector<pid_t> pids_;
+	std::vector<std::thread> threads_;
+	bool stopped_ = false;
+};
+
+} // namespace lab
