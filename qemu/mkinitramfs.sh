@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Pack $BUILD_DIR/initramfs.cpio.gz: static busybox, qemu/init and the
-# selftests built static.  One initramfs serves every kernel variant.
+# Pack $BUILD_DIR/initramfs.cpio.gz: static busybox, qemu/init, the
+# selftests and acceptlab (with its KTAP wrapper), all static.  One
+# initramfs serves every kernel variant.
 source "$(dirname "$0")/../scripts/lib.sh"
 LOG_TAG=initramfs
 
@@ -29,6 +30,12 @@ for src in "$REPO"/selftests/*.c; do
 	gcc -static -O2 -Wall -Werror -Wno-clobbered \
 		-I"$harness_dir/filesystems/epoll" -o "$root/tests/$name" "$src" -lpthread
 done
+
+log "building acceptlab (static)"
+cmake -S "$REPO" -B "$BUILD_DIR/userspace-static" -DACCEPTLAB_STATIC=ON >/dev/null
+cmake --build "$BUILD_DIR/userspace-static" --target acceptlab -j"$JOBS" >/dev/null
+install -m 755 "$BUILD_DIR/userspace-static/userspace/acceptlab" "$root/bin/acceptlab"
+install -m 755 "$REPO/qemu/acceptlab-ktap.sh" "$root/tests/acceptlab_models"
 
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -n -1 > "$out"
 log "packed $out ($(du -h "$out" | cut -f1))"

@@ -101,7 +101,11 @@ void print_report(std::ostream &out, const RunResult &r)
 	}
 	if (total) {
 		Fairness f = fairness(acc);
-		out << "\nfairness: jain=" << fixed(f.jain, 3) << " max/min=" << fixed(f.max_min, 2)
+		out << "\ndistribution:";
+		for (auto a : acc)
+			out << " " << a;
+		out << " jain=" << fixed(f.jain, 3) << "\n";
+		out << "fairness: jain=" << fixed(f.jain, 3) << " max/min=" << fixed(f.max_min, 2)
 		    << " cv=" << fixed(f.cv, 3) << " chi2=" << fixed(f.chi2, 1)
 		    << " p=" << std::setprecision(3) << f.chi2_p << "\n";
 	}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# acceptlab's command line as a user meets it: bad input is one line on
+# stderr and exit status 2; --help, models and a small run work; a
+# result round-trips through JSON into 'compare'.
+set -uo pipefail
+bin=${1:?usage: cli_test.sh ACCEPTLAB}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0 failed=0
+
+expect() { # expect NAME STATUS CMD...: exit status and, for 2, one stderr line
+	local name=$1 want=$2
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local got=$?
+	if [ "$got" = "$want" ] && { [ "$want" != 2 ] || [ "$(wc -l <"$tmp/err")" = 1 ]; }; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "not ok - $name: exit $got (want $want): $(head -c 300 "$tmp/err")"
+	fi
+}
+
+expect "no command" 2 "$bin"
+expect "unknown command" 2 "$bin" frobnicate
+expect "missing model" 2 "$bin" run
+expect "unknown model" 2 "$bin" run --model nope
+expect "zero workers" 2 "$bin" run --model blocking --workers 0
+expect "negative count" 2 "$bin" run --model blocking --connections -3
+expect "junk number" 2 "$bin" run --model blocking --rate fast
+expect "compare one file" 2 "$bin" compare "$tmp/a.json"
+expect "compare missing files" 2 "$bin" compare "$tmp/nope1.json" "$tmp/nope2.json"
+echo '{"tool": "other"}' >"$tmp/other.json"
+expect "compare foreign JSON" 2 "$bin" compare "$tmp/other.json" "$tmp/other.json"
+echo 'not json' >"$tmp/bad.json"
+expect "compare non-JSON" 2 "$bin" compare "$tmp/bad.json" "$tmp/bad.json"
+expect "help" 0 "$bin" --help
+expect "models" 0 "$bin" models
+
+# A port in use: listen on one, then ask acceptlab for the same.
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(30)' >"$tmp/port" &
+holder=$!
+for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+expect "port in use" 1 "$bin" run --model blocking --port "$(cat "$tmp/port")"
+grep -q "Address already in use" "$tmp/err" || { failed=$((failed + 1)); echo "not ok - port in use: $(cat "$tmp/err")"; }
+kill "$holder"
+
+expect "small run" 0 "$bin" run --model blocking --json "$tmp/a.json"
+grep -q '^model=blocking$' "$tmp/out" || { failed=$((failed + 1)); echo "not ok - run does not echo its options"; }
+expect "second run" 0 "$bin" run --model epoll_exclusive --mode concurrent --connections 100 --json "$tmp/b.json"
+expect "compare" 0 "$bin" compare "$tmp/a.json" "$tmp/b.json"
+grep -q 'epoll_exclusive' "$tmp/out" || { failed=$((failed + 1)); echo "not ok - compare lacks a column"; }
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
