@@ -35,7 +35,7 @@ copy_base() {
 		local tarball
 		tarball=$(ls /usr/src/"$DEB_SOURCE_PKG".tar.* 2>/dev/null | head -n1)
 		[ -n "$tarball" ] ||
-			die "no /usr/src/$DEB_SOURCE_PKG.tar.*: run 'make deps' or set KERNEL_SRC=/path/to/linux"
+			die "no /usr/src/$DEB_SOURCE_PKG.tar.*: run scripts/deps.sh or set KERNEL_SRC=/path/to/linux"
 		log "extracting $tarball"
 		tar -xf "$tarball" -C "$tmp" --strip-components=1
 	else
