@@ -17,20 +17,28 @@ start=$(date +%s)
 out=$BUILD_DIR/check-step.out
 mkdir -p "$BUILD_DIR"
 
-# counts FILE: "passed failed skipped" from a step's own summary line, if any
-# (this project's "N passed, N failed[, N skipped]", CTest, unittest).
+# counts FILE: "passed failed skipped" from the last summary line a step
+# printed: this project's "N passed, N failed[, N skipped]", CTest's or
+# Python unittest's.  Nothing if there is none.
 counts() {
-	local n f
-	if n=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed\(, \([0-9]*\) skipped\)\{0,1\}$/\1 \2 \4/p' "$1" | tail -n1) && [ -n "$n" ]; then
-		set -- $n
-		echo "$1 $2 ${3:-0}"
-	elif n=$(sed -n 's/^[0-9]*% tests passed, \([0-9]*\) tests failed out of \([0-9]*\)$/\1 \2/p' "$1" | tail -n1) && [ -n "$n" ]; then
-		set -- $n
-		echo "$(($2 - $1)) $1 0"
-	elif n=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p' "$1" | tail -n1) && [ -n "$n" ]; then
-		f=$(sed -n 's/^FAILED (\(.*\))$/\1/p' "$1" | grep -o '[0-9]\+' | paste -sd+ | bc)
-		echo "$((n - ${f:-0})) ${f:-0} 0"
-	fi
+	awk '
+	/^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$/ {
+		last = $1 " " $3 " " ($5 == "" ? 0 : $5)
+	}
+	/^[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+$/ {
+		last = ($9 - $4) " " $4 " 0"
+	}
+	/^Ran [0-9]+ tests? in / { ran = $2; last = ran " 0 0" }
+	/^FAILED \(/ && ran != "" {
+		n = 0
+		while (match($0, /[0-9]+/)) {
+			n += substr($0, RSTART, RLENGTH)
+			$0 = substr($0, RSTART + RLENGTH)
+		}
+		last = (ran - n) " " n " 0"
+	}
+	END { if (last != "") print last }
+	' "$1"
 }
 
 # run NAME CMD...: run a step, add its tests (or the step itself) to the totals.
