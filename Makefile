@@ -3,6 +3,7 @@
 #   make vm      main job: build baseline + patched kernels, boot both under
 #                QEMU, run the selftests, print the before/after verdict
 #   make check   the test command (CI): series checks + everything in 'vm'
+#   make unit    the unit and integration tests that need no kernel build
 #
 # Knobs (environment or make variables): KERNEL_SRC=/path/to/linux (default:
 # Debian's linux-source-6.12), BUILD_DIR, SMP (4), VM_TIMEOUT (900 s),
@@ -51,8 +52,11 @@ checkpatch: trees
 bisect: trees
 	scripts/series.sh bisect
 
-unit:
+unit: deps
 	python3 -m unittest discover -s scripts -p 'test_*.py'
+	scripts/test_kernel_trees.sh
+	cmake -S . -B $(BUILD_DIR)/userspace && cmake --build $(BUILD_DIR)/userspace
+	ctest --test-dir $(BUILD_DIR)/userspace --output-on-failure
 
 clean:
 	rm -rf $(BUILD_DIR)
