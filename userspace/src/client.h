@@ -17,6 +17,7 @@ struct ClientConfig {
 	double rate = 0;          // connections/s over all clients; 0: max
 	unsigned request_bytes = 0;
 	unsigned response_bytes = 1;
+	unsigned requests_per_connection = 1; // > 1 needs request_bytes > 0
 	double timeout_s = 120;   // hard bound: stop and report the run incomplete
 	// Called before each connection when sequential; false ends the run
 	// as failed (e.g. workers that never go idle).
@@ -24,13 +25,14 @@ struct ClientConfig {
 };
 
 struct ClientResult {
-	uint64_t completed = 0;
+	uint64_t completed = 0; // connections that carried all their requests
+	uint64_t requests = 0;
 	uint64_t failed = 0;
 	double elapsed_s = 0;
 	bool timed_out = false;
 	std::string first_error;
-	// Per completed connection, from its intended start (the schedule when
-	// a rate is set, so stalls are not hidden) to the end of the response.
+	// Per request, from its intended start (the schedule when a rate is
+	// set, so stalls are not hidden) to the end of its response.
 	std::vector<uint64_t> latency_ns;
 };
 

@@ -91,6 +91,7 @@ int run(const lab::RunOptions &o)
 		cc.rate = o.rate;
 		cc.request_bytes = o.request_bytes;
 		cc.response_bytes = o.response_bytes;
+		cc.requests_per_connection = o.keepalive;
 		cc.timeout_s = o.timeout_s;
 		// Sequential: each connection finds every worker waiting, as
 		// in the 2017 demonstration (a shell loop is that slow).

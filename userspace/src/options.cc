@@ -82,6 +82,8 @@ std::string usage()
 	     "                        latency then counts from each intended start\n"
 	     "  --request-bytes B     bytes each client sends, 0..1048576 (0)\n"
 	     "  --response-bytes B    bytes the server answers, 0..1048576 (1)\n"
+	     "  --keepalive K         requests per connection, 1..1000000 (1: a new\n"
+	     "                        connection per request); needs --request-bytes\n"
 	     "  --work-us U           server CPU time per request, 0..1000000 (0)\n"
 	     "  --clog-ms X           worker 0 stalls X ms ... 0..10000 (0: never)\n"
 	     "  --clog-every Y        ... every Y requests, 0..1000000 (0: never)\n"
@@ -155,6 +157,7 @@ Parsed parse_args(const std::vector<std::string> &args)
 		{"--rate", number(o.rate, 0.0, 1e7)},
 		{"--request-bytes", number(o.request_bytes, 0u, 1u << 20)},
 		{"--response-bytes", number(o.response_bytes, 0u, 1u << 20)},
+		{"--keepalive", number(o.keepalive, 1u, 1000000u)},
 		{"--work-us", number(o.work_us, 0u, 1000000u)},
 		{"--clog-ms", number(o.clog_ms, 0u, 10000u)},
 		{"--clog-every", number(o.clog_every, 0u, 1000000u)},
@@ -191,6 +194,8 @@ Parsed parse_args(const std::vector<std::string> &args)
 	if (!have_model)
 		return ParseError{"--model is required (see 'acceptlab models')"};
 	o.mode = mode == "concurrent" ? LoadMode::concurrent : LoadMode::sequential;
+	if (o.keepalive > 1 && o.request_bytes == 0)
+		return ParseError{"--keepalive needs --request-bytes of 1 or more"};
 	if ((o.clog_ms == 0) != (o.clog_every == 0))
 		return ParseError{"--clog-ms and --clog-every go together"};
 	return o;
@@ -216,6 +221,7 @@ std::vector<std::string> echo(const RunOptions &o)
 		"rate=" + num(o.rate),
 		"request_bytes=" + std::to_string(o.request_bytes),
 		"response_bytes=" + std::to_string(o.response_bytes),
+		"keepalive=" + std::to_string(o.keepalive),
 		"work_us=" + std::to_string(o.work_us),
 		"clog_ms=" + std::to_string(o.clog_ms),
 		"clog_every=" + std::to_string(o.clog_every),

@@ -24,6 +24,7 @@ struct RunOptions {
 	double rate = 0;           // connections/s over all clients, 0: max
 	unsigned request_bytes = 0;
 	unsigned response_bytes = 1;
+	unsigned keepalive = 1;    // requests per connection; 1: keepalive off
 	unsigned work_us = 0;      // server CPU per request
 	unsigned clog_ms = 0;      // worker 0 stalls this long ...
 	unsigned clog_every = 0;   // ... every this many requests

@@ -68,7 +68,8 @@ nlohmann::json to_json(const RunResult &r)
 				 {"cv", f.cv}, {"chi2", f.chi2}, {"chi2_p", f.chi2_p}};
 	}
 	const ClientResult &c = r.client;
-	j["client"] = {{"completed", c.completed}, {"failed", c.failed},
+	j["client"] = {{"completed", c.completed}, {"requests", c.requests},
+		       {"failed", c.failed},
 		       {"elapsed_s", c.elapsed_s}, {"first_error", c.first_error},
 		       {"connections_per_s", c.elapsed_s > 0 ? c.completed / c.elapsed_s : 0.0}};
 	if (!c.latency_ns.empty()) {
@@ -109,11 +110,8 @@ void print_report(std::ostream &out, const RunResult &r)
 		    << " cv=" << fixed(f.cv, 3) << " chi2=" << fixed(f.chi2, 1)
 		    << " p=" << std::setprecision(3) << f.chi2_p << "\n";
 	}
-	uint64_t requests = 0;
-	for (const auto &w : r.workers)
-		requests += w.requests;
 	out << "throughput: " << fixed(c.elapsed_s > 0 ? c.completed / c.elapsed_s : 0, 1)
-	    << " conn/s, " << fixed(c.elapsed_s > 0 ? requests / c.elapsed_s : 0, 1)
+	    << " conn/s, " << fixed(c.elapsed_s > 0 ? c.requests / c.elapsed_s : 0, 1)
 	    << " req/s (" << c.completed << " connections, " << c.failed << " failed, "
 	    << fixed(c.elapsed_s, 3) << " s)\n";
 	if (!c.first_error.empty())

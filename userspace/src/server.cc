@@ -221,17 +221,22 @@ Server::~Server()
 	stop();
 }
 
+// Without a request size, one response per connection; with one, answer
+// each request until the client closes (keepalive).
 void Server::serve(unsigned idx, int conn)
 {
 	WorkerStats &st = shared_->stats[idx];
 	std::atomic_ref(st.accepts).fetch_add(1);
-	if (!cfg_.request_bytes || read_full(conn, cfg_.request_bytes)) {
+	do {
+		if (cfg_.request_bytes && !read_full(conn, cfg_.request_bytes))
+			break;
 		uint64_t req = std::atomic_ref(st.requests).fetch_add(1) + 1;
 		burn_cpu_us(cfg_.work_us);
 		if (idx == 0 && cfg_.clog_every && req % cfg_.clog_every == 0)
 			usleep(cfg_.clog_ms * 1000);
-		write_full(conn, cfg_.response_bytes);
-	}
+		if (!write_full(conn, cfg_.response_bytes))
+			break;
+	} while (cfg_.request_bytes);
 	close(conn);
 }
 

@@ -126,6 +126,34 @@ TEST_P(Workers, ConcurrentLoadIsServedExactlyOnce)
 INSTANTIATE_TEST_SUITE_P(Accept, Workers, ::testing::Values(false, true),
 			 [](const auto &info) { return info.param ? "threads" : "processes"; });
 
+TEST(Keepalive, RequestsShareConnections)
+{
+	lab::ServerConfig sc;
+	sc.model = lab::Model::epoll_exclusive;
+	sc.request_bytes = 16;
+	sc.response_bytes = 100;
+	lab::Server server(sc);
+	lab::ClientConfig cc;
+	cc.port = server.port();
+	cc.connections = 20;
+	cc.concurrency = 4;
+	cc.request_bytes = 16;
+	cc.response_bytes = 100;
+	cc.requests_per_connection = 5;
+	auto res = lab::run_client(cc);
+	auto stats = server.stop();
+	EXPECT_EQ(res.failed, 0u) << res.first_error;
+	EXPECT_EQ(res.completed, 20u);
+	EXPECT_EQ(res.requests, 100u);
+	uint64_t accepts = 0, requests = 0;
+	for (const auto &w : stats) {
+		accepts += w.accepts;
+		requests += w.requests;
+	}
+	EXPECT_EQ(accepts, 20u);
+	EXPECT_EQ(requests, 100u);
+}
+
 TEST(Clog, StalledWorkerShowsInTheLatencyTail)
 {
 	// Worker 0 stalls 50 ms on every 5th request; blocking accept keeps

@@ -106,6 +106,8 @@ TEST(Options, EveryBadValueIsAnError)
 		{"run", "--model", "epoll", "--timeout", "0"},
 		{"run", "--model", "epoll", "--json", ""},
 		{"run", "--model", "epoll", "--threads=yes"},
+		{"run", "--model", "epoll", "--keepalive", "0"},
+		{"run", "--model", "epoll", "--keepalive", "5"}, // without request bytes
 		{"compare"},
 		{"compare", "one.json"},
 		{"compare", "a.json", "b.json", "--svg"},
@@ -151,7 +153,7 @@ TEST(Options, EchoListsEverySetting)
 	EXPECT_TRUE(has("concurrency=3"));
 	EXPECT_TRUE(has("connections=2000"));
 	EXPECT_TRUE(has("worker_kind=processes"));
-	EXPECT_EQ(lines.size(), 16u);
+	EXPECT_EQ(lines.size(), 17u);
 }
 
 } // namespace
