@@ -26,30 +26,75 @@ std::string io_error(const char *what)
 	       (errno == EAGAIN ? "timed out after 5 s" : std::strerror(errno));
 }
 
-// One request on connection s: send the request, read the response (to
-// EOF when it is the last one: the server closes after answering).
-// Empty string on success, else what failed.
-std::string one_request(const ClientConfig &cfg, int s, bool last)
+bool send_all(int s, const char *p, size_t n)
 {
-	static const char zeros[4096] = {};
-	for (unsigned left = cfg.request_bytes; left;) {
-		ssize_t w = write(s, zeros, std::min<size_t>(left, sizeof(zeros)));
+	while (n) {
+		ssize_t w = write(s, p, n);
 		if (w <= 0)
-			return io_error("write");
-		left -= w;
+			return false;
+		p += w;
+		n -= w;
 	}
+	return true;
+}
+
+// Read `n` bytes, or up to EOF when `to_eof`; the count read, or -1.
+int64_t read_body(int s, uint64_t n, bool to_eof, std::string &pending)
+{
+	uint64_t got = std::min<uint64_t>(pending.size(), to_eof ? pending.size() : n);
+	pending.erase(0, got);
 	char buf[4096];
-	uint64_t got = 0;
-	while (last || got < cfg.response_bytes) {
-		size_t want = last ? sizeof(buf) : std::min<size_t>(sizeof(buf), cfg.response_bytes - got);
+	while (to_eof || got < n) {
+		size_t want = to_eof ? sizeof(buf) : std::min<uint64_t>(sizeof(buf), n - got);
 		ssize_t r = read(s, buf, want);
 		if (r == 0)
 			break;
 		if (r < 0)
-			return io_error("read");
+			return -1;
 		got += r;
 	}
-	if (got != cfg.response_bytes)
+	return got;
+}
+
+// One request on connection s; `last` is the last one on it.  Raw: send
+// request_bytes, read response_bytes (to EOF when the server answers once
+// and closes).  HTTP: GET, read the head and Content-Length of body, with
+// "Connection: close" on the last request.  Empty string on success.
+std::string one_request(const ClientConfig &cfg, int s, bool last)
+{
+	std::string pending;
+	bool to_eof;
+	if (cfg.http) {
+		std::string req = std::string("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n") +
+				  (last ? "Connection: close\r\n" : "") + "\r\n";
+		if (!send_all(s, req.data(), req.size()))
+			return io_error("write");
+		size_t end;
+		char buf[4096];
+		while ((end = pending.find("\r\n\r\n")) == std::string::npos) {
+			ssize_t r = read(s, buf, sizeof(buf));
+			if (r <= 0)
+				return r ? io_error("read") : "connection closed before the response";
+			pending.append(buf, r);
+		}
+		if (!pending.starts_with("HTTP/1.1 200 "))
+			return "not an HTTP 200 response";
+		pending.erase(0, end + 4);
+		to_eof = last;
+	} else {
+		static const std::string zeros(4096, '\0');
+		for (unsigned left = cfg.request_bytes; left;) {
+			unsigned n = std::min<unsigned>(left, zeros.size());
+			if (!send_all(s, zeros.data(), n))
+				return io_error("write");
+			left -= n;
+		}
+		to_eof = cfg.request_bytes == 0;
+	}
+	int64_t got = read_body(s, cfg.response_bytes, to_eof, pending);
+	if (got < 0)
+		return io_error("read");
+	if (uint64_t(got) != cfg.response_bytes)
 		return "response of " + std::to_string(got) + " bytes, expected " +
 		       std::to_string(cfg.response_bytes);
 	return {};
@@ -121,7 +166,7 @@ ClientResult run_client(const ClientConfig &cfg)
 			Fd s = open_connection(cfg, e);
 			for (unsigned r = 0; s && r < cfg.requests_per_connection; r++) {
 				bool last = r + 1 == cfg.requests_per_connection;
-				e = one_request(cfg, s.get(), last && cfg.requests_per_connection == 1);
+				e = one_request(cfg, s.get(), last);
 				if (!e.empty())
 					break;
 				auto done = Clock::now();

@@ -17,7 +17,8 @@ struct ClientConfig {
 	double rate = 0;          // connections/s over all clients; 0: max
 	unsigned request_bytes = 0;
 	unsigned response_bytes = 1;
-	unsigned requests_per_connection = 1; // > 1 needs request_bytes > 0
+	unsigned requests_per_connection = 1; // > 1 needs request_bytes or http
+	bool http = false;
 	double timeout_s = 120;   // hard bound: stop and report the run incomplete
 	// Called before each connection when sequential; false ends the run
 	// as failed (e.g. workers that never go idle).

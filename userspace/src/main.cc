@@ -1,5 +1,6 @@
 // acceptlab: put an accept model under real connection load on 127.0.0.1
 // and report the per-worker distribution, fairness, throughput and latency.
+#include <signal.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -77,12 +78,31 @@ int run(const lab::RunOptions &o)
 	sc.threads = o.threads;
 	sc.request_bytes = o.request_bytes;
 	sc.response_bytes = o.response_bytes;
+	sc.http = o.http;
 	sc.work_us = o.work_us;
 	sc.clog_ms = o.clog_ms;
 	sc.clog_every = o.clog_every;
 	sc.port = o.port;
+	// serve: wait for the duration or SIGINT/SIGTERM, taken synchronously.
+	sigset_t stop_signals;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	if (o.serve_only)
+		sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
 	try {
 		lab::Server server(sc);
+		if (o.serve_only) {
+			std::cout << "serving on 127.0.0.1:" << server.port() << " for "
+				  << o.duration_s << " s (SIGINT or SIGTERM stops)" << std::endl;
+			timespec ts{.tv_sec = time_t(o.duration_s),
+				    .tv_nsec = long((o.duration_s - time_t(o.duration_s)) * 1e9)};
+			while (sigtimedwait(&stop_signals, nullptr, &ts) < 0 && errno == EINTR)
+				;
+			r.workers = server.stop();
+			lab::print_report(std::cout, r);
+			return 0;
+		}
 		lab::ClientConfig cc;
 		cc.port = server.port();
 		cc.concurrency = o.mode == lab::LoadMode::concurrent ? o.concurrency : 1;
@@ -92,6 +112,7 @@ int run(const lab::RunOptions &o)
 		cc.request_bytes = o.request_bytes;
 		cc.response_bytes = o.response_bytes;
 		cc.requests_per_connection = o.keepalive;
+		cc.http = o.http;
 		cc.timeout_s = o.timeout_s;
 		// Sequential: each connection finds every worker waiting, as
 		// in the 2017 demonstration (a shell loop is that slow).

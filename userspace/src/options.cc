@@ -12,6 +12,7 @@ namespace {
 
 constexpr uint64_t kDefaultSequential = 40;   // the 2017 demonstration
 constexpr uint64_t kDefaultConcurrent = 2000;
+constexpr double kDefaultServeS = 30;
 
 template <typename T>
 bool parse_number(const std::string &s, T &out)
@@ -62,6 +63,7 @@ std::string usage()
 {
 	std::ostringstream o;
 	o << "usage: acceptlab run --model MODEL [options]\n"
+	     "       acceptlab serve --model MODEL [--duration S] [server options]\n"
 	     "       acceptlab compare RESULT.json RESULT.json...\n"
 	     "       acceptlab models | --help\n"
 	     "\n"
@@ -84,12 +86,19 @@ std::string usage()
 	     "  --response-bytes B    bytes the server answers, 0..1048576 (1)\n"
 	     "  --keepalive K         requests per connection, 1..1000000 (1: a new\n"
 	     "                        connection per request); needs --request-bytes\n"
+	     "                        or --http\n"
+	     "  --http                speak minimal HTTP/1.1 (GET, 200 with\n"
+	     "                        --response-bytes of body), e.g. for wrk\n"
 	     "  --work-us U           server CPU time per request, 0..1000000 (0)\n"
 	     "  --clog-ms X           worker 0 stalls X ms ... 0..10000 (0: never)\n"
 	     "  --clog-every Y        ... every Y requests, 0..1000000 (0: never)\n"
 	     "  --port P              port on 127.0.0.1, 0 = any free (0)\n"
 	     "  --timeout S           hard bound on the run, 1..3600 (120)\n"
 	     "  --json FILE           also write the result as JSON\n"
+	     "\n"
+	     "serve runs only the server, for --duration seconds (30) or until\n"
+	     "SIGINT/SIGTERM, then prints the per-worker report; load it with\n"
+	     "another client (wrk with --http).\n"
 	     "\n"
 	     "Bad values exit with status 2; an unsupported model or a failed run\n"
 	     "with status 1.\n";
@@ -119,10 +128,11 @@ Parsed parse_args(const std::vector<std::string> &args)
 			return ParseError{"compare needs two or more JSON results"};
 		return c;
 	}
-	if (cmd != "run")
-		return ParseError{"unknown command '" + cmd + "' (run, compare, models)"};
+	if (cmd != "run" && cmd != "serve")
+		return ParseError{"unknown command '" + cmd + "' (run, serve, compare, models)"};
 
 	RunOptions o;
+	o.serve_only = cmd == "serve";
 	bool have_model = false;
 	std::string mode = "sequential";
 	using Setter = std::function<std::string(const std::string &)>;
@@ -177,6 +187,10 @@ Parsed parse_args(const std::vector<std::string> &args)
 			o.threads = true;
 			continue;
 		}
+		if (a == "--http" && !inline_value) {
+			o.http = true;
+			continue;
+		}
 		if (a == "--help")
 			return Help{usage()};
 		auto it = std::find_if(valued.begin(), valued.end(),
@@ -194,7 +208,9 @@ Parsed parse_args(const std::vector<std::string> &args)
 	if (!have_model)
 		return ParseError{"--model is required (see 'acceptlab models')"};
 	o.mode = mode == "concurrent" ? LoadMode::concurrent : LoadMode::sequential;
-	if (o.keepalive > 1 && o.request_bytes == 0)
+	if (o.serve_only && o.duration_s == 0)
+		o.duration_s = kDefaultServeS;
+	if (o.keepalive > 1 && o.request_bytes == 0 && !o.http)
 		return ParseError{"--keepalive needs --request-bytes of 1 or more"};
 	if ((o.clog_ms == 0) != (o.clog_every == 0))
 		return ParseError{"--clog-ms and --clog-every go together"};
@@ -209,6 +225,7 @@ std::vector<std::string> echo(const RunOptions &o)
 		return s.str();
 	};
 	return {
+		std::string("command=") + (o.serve_only ? "serve" : "run"),
 		"model=" + std::string(model_name(o.model)),
 		"workers=" + std::to_string(o.workers),
 		std::string("worker_kind=") + (o.threads ? "threads" : "processes"),
@@ -222,6 +239,7 @@ std::vector<std::string> echo(const RunOptions &o)
 		"request_bytes=" + std::to_string(o.request_bytes),
 		"response_bytes=" + std::to_string(o.response_bytes),
 		"keepalive=" + std::to_string(o.keepalive),
+		std::string("http=") + (o.http ? "yes" : "no"),
 		"work_us=" + std::to_string(o.work_us),
 		"clog_ms=" + std::to_string(o.clog_ms),
 		"clog_every=" + std::to_string(o.clog_every),

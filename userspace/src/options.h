@@ -14,6 +14,7 @@ namespace lab {
 enum class LoadMode { sequential, concurrent };
 
 struct RunOptions {
+	bool serve_only = false;   // 'serve': no client, serve for duration_s
 	Model model = Model::epoll_exclusive;
 	unsigned workers = 4;
 	bool threads = false;      // workers as threads instead of processes
@@ -25,6 +26,7 @@ struct RunOptions {
 	unsigned request_bytes = 0;
 	unsigned response_bytes = 1;
 	unsigned keepalive = 1;    // requests per connection; 1: keepalive off
+	bool http = false;         // minimal HTTP/1.1 on both sides (for wrk)
 	unsigned work_us = 0;      // server CPU per request
 	unsigned clog_ms = 0;      // worker 0 stalls this long ...
 	unsigned clog_every = 0;   // ... every this many requests

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -74,14 +75,27 @@ bool read_full(int fd, unsigned n)
 	return true;
 }
 
+bool write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= w;
+	}
+	return true;
+}
+
+// n zero bytes.
 bool write_full(int fd, unsigned n)
 {
 	static const char buf[4096] = {};
 	while (n) {
-		ssize_t w = write(fd, buf, std::min<size_t>(n, sizeof(buf)));
-		if (w <= 0)
+		unsigned chunk = std::min<size_t>(n, sizeof(buf));
+		if (!write_all(fd, buf, chunk))
 			return false;
-		n -= w;
+		n -= chunk;
 	}
 	return true;
 }
@@ -221,22 +235,65 @@ Server::~Server()
 	stop();
 }
 
+// Count a request, spend its CPU time, and stall if this is the clogged
+// worker's turn.
+void Server::handle_request(unsigned idx)
+{
+	uint64_t req = std::atomic_ref(shared_->stats[idx].requests).fetch_add(1) + 1;
+	burn_cpu_us(cfg_.work_us);
+	if (idx == 0 && cfg_.clog_every && req % cfg_.clog_every == 0)
+		usleep(cfg_.clog_ms * 1000);
+}
+
 // Without a request size, one response per connection; with one, answer
 // each request until the client closes (keepalive).
 void Server::serve(unsigned idx, int conn)
 {
-	WorkerStats &st = shared_->stats[idx];
-	std::atomic_ref(st.accepts).fetch_add(1);
+	std::atomic_ref(shared_->stats[idx].accepts).fetch_add(1);
+	if (cfg_.http) {
+		serve_http(idx, conn);
+		return;
+	}
 	do {
 		if (cfg_.request_bytes && !read_full(conn, cfg_.request_bytes))
 			break;
-		uint64_t req = std::atomic_ref(st.requests).fetch_add(1) + 1;
-		burn_cpu_us(cfg_.work_us);
-		if (idx == 0 && cfg_.clog_every && req % cfg_.clog_every == 0)
-			usleep(cfg_.clog_ms * 1000);
+		handle_request(idx);
 		if (!write_full(conn, cfg_.response_bytes))
 			break;
 	} while (cfg_.request_bytes);
+	close(conn);
+}
+
+// Just enough HTTP/1.1 for wrk and our client: read a request head (no
+// body), answer 200 with response_bytes of body, close when asked to.
+void Server::serve_http(unsigned idx, int conn)
+{
+	std::string in;
+	char buf[4096];
+	for (;;) {
+		size_t end;
+		while ((end = in.find("\r\n\r\n")) == std::string::npos) {
+			ssize_t r = read(conn, buf, sizeof(buf));
+			if (r <= 0 || in.size() > 65536) {
+				close(conn);
+				return;
+			}
+			in.append(buf, r);
+		}
+		std::string head = in.substr(0, end);
+		in.erase(0, end + 4);
+		std::transform(head.begin(), head.end(), head.begin(), ::tolower);
+		bool close_after = head.find("connection: close") != std::string::npos;
+		handle_request(idx);
+		// Head and body in one write: two small writes would wait for
+		// the peer's delayed ACK (Nagle) on every kept-alive request.
+		std::string resp = "HTTP/1.1 200 OK\r\nContent-Length: " +
+				   std::to_string(cfg_.response_bytes) + "\r\n" +
+				   (close_after ? "Connection: close\r\n" : "") + "\r\n";
+		resp.append(cfg_.response_bytes, '\0');
+		if (!write_all(conn, resp.data(), resp.size()) || close_after)
+			break;
+	}
 	close(conn);
 }
 

@@ -21,6 +21,7 @@ struct ServerConfig {
 	bool threads = false;
 	unsigned request_bytes = 0;
 	unsigned response_bytes = 1;
+	bool http = false;
 	unsigned work_us = 0;
 	unsigned clog_ms = 0;    // worker 0 sleeps clog_ms ...
 	unsigned clog_every = 0; // ... every clog_every requests (0: never)
@@ -61,6 +62,8 @@ public:
 private:
 	void worker_main(unsigned idx);
 	void serve(unsigned idx, int conn);
+	void serve_http(unsigned idx, int conn);
+	void handle_request(unsigned idx);
 
 	ServerConfig cfg_;
 	uint16_t port_ = 0;

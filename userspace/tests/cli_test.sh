@@ -48,6 +48,8 @@ expect "port in use" 1 "$bin" run --model blocking --port "$(cat "$tmp/port")"
 grep -q "Address already in use" "$tmp/err" || { failed=$((failed + 1)); echo "not ok - port in use: $(cat "$tmp/err")"; }
 kill "$holder"
 
+expect "serve for a second" 0 "$bin" serve --model blocking --duration 1
+grep -q '^serving on 127.0.0.1:' "$tmp/out" || { failed=$((failed + 1)); echo "not ok - serve does not say where"; }
 expect "small run" 0 "$bin" run --model blocking --json "$tmp/a.json"
 grep -q '^model=blocking$' "$tmp/out" || { failed=$((failed + 1)); echo "not ok - run does not echo its options"; }
 expect "second run" 0 "$bin" run --model epoll_exclusive --mode concurrent --connections 100 --json "$tmp/b.json"

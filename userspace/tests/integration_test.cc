@@ -154,6 +154,28 @@ TEST(Keepalive, RequestsShareConnections)
 	EXPECT_EQ(requests, 100u);
 }
 
+TEST(Http, CloseAndKeepaliveAreServed)
+{
+	for (unsigned per_conn : {1u, 4u}) {
+		lab::ServerConfig sc;
+		sc.model = lab::Model::blocking;
+		sc.http = true;
+		sc.response_bytes = 300;
+		lab::Server server(sc);
+		lab::ClientConfig cc;
+		cc.port = server.port();
+		cc.http = true;
+		cc.connections = 40;
+		cc.concurrency = 4;
+		cc.response_bytes = 300;
+		cc.requests_per_connection = per_conn;
+		auto res = lab::run_client(cc);
+		server.stop();
+		EXPECT_EQ(res.failed, 0u) << res.first_error;
+		EXPECT_EQ(res.requests, 40u * per_conn);
+	}
+}
+
 TEST(Clog, StalledWorkerShowsInTheLatencyTail)
 {
 	// Worker 0 stalls 50 ms on every 5th request; blocking accept keeps

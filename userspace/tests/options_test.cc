@@ -66,6 +66,16 @@ TEST(Options, AllValues)
 	EXPECT_EQ(o.json, "out.json");
 }
 
+TEST(Options, ServeAndHttp)
+{
+	auto o = run_ok({"serve", "--model", "blocking", "--http"});
+	EXPECT_TRUE(o.serve_only);
+	EXPECT_TRUE(o.http);
+	EXPECT_DOUBLE_EQ(o.duration_s, 30); // serving is always bounded
+	auto k = run_ok({"run", "--model", "blocking", "--http", "--keepalive", "3"});
+	EXPECT_EQ(k.keepalive, 3u); // HTTP frames requests without --request-bytes
+}
+
 TEST(Options, ConcurrentDefaults)
 {
 	EXPECT_EQ(run_ok({"run", "--model", "blocking", "--mode", "concurrent"})
@@ -153,7 +163,7 @@ TEST(Options, EchoListsEverySetting)
 	EXPECT_TRUE(has("concurrency=3"));
 	EXPECT_TRUE(has("connections=2000"));
 	EXPECT_TRUE(has("worker_kind=processes"));
-	EXPECT_EQ(lines.size(), 17u);
+	EXPECT_EQ(lines.size(), 19u);
 }
 
 } // namespace
