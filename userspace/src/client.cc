@@ -26,18 +26,6 @@ std::string io_error(const char *what)
 	       (errno == EAGAIN ? "timed out after 5 s" : std::strerror(errno));
 }
 
-bool send_all(int s, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(s, p, n);
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= w;
-	}
-	return true;
-}
-
 // Read `n` bytes, or up to EOF when `to_eof`; the count read, or -1.
 int64_t read_body(int s, uint64_t n, bool to_eof, std::string &pending)
 {
@@ -67,7 +55,7 @@ std::string one_request(const ClientConfig &cfg, int s, bool last)
 	if (cfg.http) {
 		std::string req = std::string("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n") +
 				  (last ? "Connection: close\r\n" : "") + "\r\n";
-		if (!send_all(s, req.data(), req.size()))
+		if (!write_all(s, req.data(), req.size()))
 			return io_error("write");
 		size_t end;
 		char buf[4096];
@@ -85,7 +73,7 @@ std::string one_request(const ClientConfig &cfg, int s, bool last)
 		static const std::string zeros(4096, '\0');
 		for (unsigned left = cfg.request_bytes; left;) {
 			unsigned n = std::min<unsigned>(left, zeros.size());
-			if (!send_all(s, zeros.data(), n))
+			if (!write_all(s, zeros.data(), n))
 				return io_error("write");
 			left -= n;
 		}

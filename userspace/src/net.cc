@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <unistd.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -56,6 +57,18 @@ Fd connect_tcp(uint16_t port)
 		errno = err;
 	}
 	return s;
+}
+
+bool write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= w;
+	}
+	return true;
 }
 
 int attach_reuseport_cbpf(int fd, unsigned sockets)

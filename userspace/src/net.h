@@ -1,6 +1,7 @@
 // Loopback TCP helpers.  Everything here binds and connects to 127.0.0.1.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "fd.h"
@@ -18,6 +19,9 @@ Fd listen_tcp(uint16_t port, uint16_t *bound, bool reuseport, int backlog,
 
 // A blocking connection to 127.0.0.1:port; invalid Fd and errno on failure.
 Fd connect_tcp(uint16_t port);
+
+// Writes all n bytes (retrying short writes); false on error or EOF.
+bool write_all(int fd, const char *p, size_t n);
 
 // Steer a SO_REUSEPORT group by the CPU that handles the SYN, modulo
 // `sockets`; 0 or -1 with errno.

@@ -75,18 +75,6 @@ bool read_full(int fd, unsigned n)
 	return true;
 }
 
-bool write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= w;
-	}
-	return true;
-}
-
 // n zero bytes.
 bool write_full(int fd, unsigned n)
 {
