@@ -285,106 +285,113 @@ void Server::serve_http(unsigned idx, int conn)
 	close(conn);
 }
 
+// Each accept loop runs until the server stops and returns 0, or the errno
+// that ended it early.
+
+int Server::epoll_loop(unsigned idx, int listen_fd)
+{
+	int ep = epolls_[is_epoll_shared(cfg_.model) ? 0 : idx].get();
+	bool drain = listen_events(cfg_.model) & EPOLLET;
+	std::atomic_ref stopping(shared_->stopping);
+	while (!stopping.load()) {
+		epoll_event ev;
+		int n = epoll_wait(ep, &ev, 1, kPollMs);
+		if (n < 0 && errno != EINTR)
+			return errno;
+		if (n <= 0)
+			continue;
+		if (ev.data.fd == stop_fd_.get() || (ev.events & (EPOLLHUP | EPOLLERR)))
+			return 0;
+		// One accept per wakeup, as nginx without multi_accept; all
+		// pending ones when edge-triggered.
+		do {
+			int c = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+			if (c < 0) {
+				if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+					return errno;
+				break;
+			}
+			serve(idx, c);
+		} while (drain);
+	}
+	return 0;
+}
+
+int Server::uring_loop(unsigned idx, int listen_fd)
+{
+	io_uring ring;
+	int ret = io_uring_queue_init(8, &ring, 0);
+	if (ret < 0)
+		return -ret;
+	bool multishot = cfg_.model == Model::uring_multishot;
+	bool armed = false;
+	int err = 0;
+	std::atomic_ref stopping(shared_->stopping);
+	while (!stopping.load() && !err) {
+		if (!armed) {
+			io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+			if (multishot)
+				io_uring_prep_multishot_accept(sqe, listen_fd, nullptr, nullptr, 0);
+			else
+				io_uring_prep_accept(sqe, listen_fd, nullptr, nullptr, 0);
+			io_uring_submit(&ring);
+			armed = true;
+		}
+		io_uring_cqe *cqe;
+		__kernel_timespec ts{.tv_sec = 0, .tv_nsec = kPollMs * 1000000ll};
+		ret = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
+		if (ret == -ETIME || ret == -EINTR)
+			continue;
+		if (ret < 0) {
+			err = -ret;
+			break;
+		}
+		int res = cqe->res;
+		armed = multishot && (cqe->flags & IORING_CQE_F_MORE);
+		io_uring_cqe_seen(&ring, cqe);
+		if (res >= 0)
+			serve(idx, res);
+		else if (stopping.load() || res == -EINVAL)
+			break; // the listener was shut down
+		else if (res != -EINTR && res != -ECONNABORTED)
+			err = -res;
+	}
+	io_uring_queue_exit(&ring);
+	return err;
+}
+
+// blocking, reuseport, reuseport_cbpf: accept() blocks; shutdown() of the
+// listener makes it fail with EINVAL.
+int Server::blocking_loop(unsigned idx, int listen_fd)
+{
+	std::atomic_ref stopping(shared_->stopping);
+	while (!stopping.load()) {
+		int c = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+		if (c >= 0)
+			serve(idx, c);
+		else if (errno == EINVAL)
+			return 0;
+		else if (errno != EINTR && errno != ECONNABORTED)
+			return errno;
+	}
+	return 0;
+}
+
 void Server::worker_main(unsigned idx)
 {
-	WorkerStats &st = shared_->stats[idx];
-	std::atomic_ref stopping(shared_->stopping);
 	shared_->tid[idx] = syscall(SYS_gettid);
-	int err = 0;
-	io_uring ring;
-	bool uring = cfg_.model == Model::uring || cfg_.model == Model::uring_multishot;
-	int listen_fd = listeners_[is_reuseport(cfg_.model) ? idx : 0].get();
-
-	if (uring) {
-		int ret = io_uring_queue_init(8, &ring, 0);
-		if (ret < 0) {
-			st.error = -ret;
-			std::atomic_ref(shared_->ready).fetch_add(1);
-			return;
-		}
-	}
 	std::atomic_ref(shared_->ready).fetch_add(1);
-
-	if (is_epoll_per_worker(cfg_.model) || is_epoll_shared(cfg_.model)) {
-		int ep = epolls_[is_epoll_shared(cfg_.model) ? 0 : idx].get();
-		bool drain = listen_events(cfg_.model) & EPOLLET;
-		while (!stopping.load()) {
-			epoll_event ev;
-			int n = epoll_wait(ep, &ev, 1, kPollMs);
-			if (n < 0 && errno != EINTR) {
-				err = errno;
-				break;
-			}
-			if (n <= 0)
-				continue;
-			if (ev.data.fd == stop_fd_.get() || (ev.events & (EPOLLHUP | EPOLLERR)))
-				break;
-			// One accept per wakeup, as nginx without multi_accept;
-			// all pending ones when edge-triggered.
-			do {
-				int c = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-				if (c < 0) {
-					if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-						err = errno;
-					break;
-				}
-				serve(idx, c);
-			} while (drain);
-			if (err)
-				break;
-		}
-	} else if (uring) {
-		bool multishot = cfg_.model == Model::uring_multishot;
-		bool armed = false;
-		while (!stopping.load()) {
-			if (!armed) {
-				io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-				if (multishot)
-					io_uring_prep_multishot_accept(sqe, listen_fd, nullptr, nullptr, 0);
-				else
-					io_uring_prep_accept(sqe, listen_fd, nullptr, nullptr, 0);
-				io_uring_submit(&ring);
-				armed = true;
-			}
-			io_uring_cqe *cqe;
-			__kernel_timespec ts{.tv_sec = 0, .tv_nsec = kPollMs * 1000000ll};
-			int ret = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
-			if (ret == -ETIME || ret == -EINTR)
-				continue;
-			if (ret < 0) {
-				err = -ret;
-				break;
-			}
-			int res = cqe->res;
-			armed = multishot && (cqe->flags & IORING_CQE_F_MORE);
-			io_uring_cqe_seen(&ring, cqe);
-			if (res >= 0)
-				serve(idx, res);
-			else if (stopping.load() || res == -EINVAL)
-				break; // the listener was shut down
-			else if (res != -EINTR && res != -ECONNABORTED)
-				err = -res;
-			if (err)
-				break;
-		}
-		io_uring_queue_exit(&ring);
-	} else {
-		// blocking, reuseport, reuseport_cbpf: accept() blocks; shutdown()
-		// of the listener makes it fail with EINVAL.
-		while (!stopping.load()) {
-			int c = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-			if (c >= 0) {
-				serve(idx, c);
-			} else if (errno == EINVAL) {
-				break;
-			} else if (errno != EINTR && errno != ECONNABORTED) {
-				err = errno;
-				break;
-			}
-		}
-	}
+	int listen_fd = listeners_[is_reuseport(cfg_.model) ? idx : 0].get();
+	int err;
+	if (is_epoll_per_worker(cfg_.model) || is_epoll_shared(cfg_.model))
+		err = epoll_loop(idx, listen_fd);
+	else if (cfg_.model == Model::uring || cfg_.model == Model::uring_multishot)
+		err = uring_loop(idx, listen_fd);
+	else
+		err = blocking_loop(idx, listen_fd);
+	WorkerStats &st = shared_->stats[idx];
 	st.cpu_ns = thread_cpu_ns();
-	if (err && !stopping.load())
+	if (err && !std::atomic_ref(shared_->stopping).load())
 		st.error = err;
 }
 

@@ -61,6 +61,9 @@ public:
 
 private:
 	void worker_main(unsigned idx);
+	int epoll_loop(unsigned idx, int listen_fd);
+	int uring_loop(unsigned idx, int listen_fd);
+	int blocking_loop(unsigned idx, int listen_fd);
 	void serve(unsigned idx, int conn);
 	void serve_http(unsigned idx, int conn);
 	void handle_request(unsigned idx);
