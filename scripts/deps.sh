@@ -11,8 +11,8 @@ PACKAGES=(
 	python3-ply python3-git
 	# userspace C++ and its tests
 	cmake g++ libgtest-dev liburing-dev nlohmann-json3-dev
-	# the client-vs-wrk benchmark
-	wrk
+	# the client-vs-wrk benchmark, charts of acceptlab compare
+	wrk gnuplot-nox
 	# kernel source (the default base) and the VM
 	linux-source-6.12 qemu-system-x86 busybox-static
 )

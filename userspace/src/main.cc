@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "chart.h"
 #include "client.h"
 #include "options.h"
 #include "report.h"
@@ -55,6 +56,15 @@ int compare(const lab::CompareOptions &c)
 	} catch (const std::exception &e) {
 		std::cerr << "acceptlab: compare: " << e.what() << "\n";
 		return kExitUsage;
+	}
+	if (!c.chart.empty()) {
+		try {
+			lab::write_chart(docs, c.chart);
+		} catch (const std::exception &e) {
+			std::cerr << "acceptlab: chart: " << e.what() << "\n";
+			return kExitFailed;
+		}
+		std::cout << "chart: " << c.chart << "\n";
 	}
 	return 0;
 }

@@ -64,7 +64,7 @@ std::string usage()
 	std::ostringstream o;
 	o << "usage: acceptlab run --model MODEL [options]\n"
 	     "       acceptlab serve --model MODEL [--duration S] [server options]\n"
-	     "       acceptlab compare RESULT.json RESULT.json...\n"
+	     "       acceptlab compare RESULT.json RESULT.json... [--chart FILE.svg|.png]\n"
 	     "       acceptlab models | --help\n"
 	     "\n"
 	     "Puts an accept model under connection load on 127.0.0.1 and reports how\n"
@@ -96,6 +96,9 @@ std::string usage()
 	     "  --timeout S           hard bound on the run, 1..3600 (120)\n"
 	     "  --json FILE           also write the result as JSON\n"
 	     "\n"
+	     "compare prints the results side by side; --chart also draws the\n"
+	     "per-worker shares and the latency CDFs (needs gnuplot).\n"
+	     "\n"
 	     "serve runs only the server, for --duration seconds (30) or until\n"
 	     "SIGINT/SIGTERM, then prints the per-worker report; load it with\n"
 	     "another client (wrk with --http).\n"
@@ -118,7 +121,11 @@ Parsed parse_args(const std::vector<std::string> &args)
 	if (cmd == "compare") {
 		CompareOptions c;
 		for (size_t i = 1; i < args.size(); i++) {
-			if (args[i].starts_with("--")) {
+			if (args[i] == "--chart") {
+				if (++i == args.size() || args[i].empty())
+					return ParseError{"--chart needs a file name (.svg or .png)"};
+				c.chart = args[i];
+			} else if (args[i].starts_with("--")) {
 				return ParseError{"unknown option '" + args[i] + "' for compare"};
 			} else {
 				c.inputs.push_back(args[i]);
@@ -126,6 +133,8 @@ Parsed parse_args(const std::vector<std::string> &args)
 		}
 		if (c.inputs.size() < 2)
 			return ParseError{"compare needs two or more JSON results"};
+		if (!c.chart.empty() && !c.chart.ends_with(".svg") && !c.chart.ends_with(".png"))
+			return ParseError{"--chart file must end in .svg or .png"};
 		return c;
 	}
 	if (cmd != "run" && cmd != "serve")

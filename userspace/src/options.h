@@ -40,6 +40,7 @@ struct RunOptions {
 
 struct CompareOptions {
 	std::vector<std::string> inputs; // JSON results, two or more
+	std::string chart;               // .svg or .png to draw, optional
 };
 
 struct ParseError {

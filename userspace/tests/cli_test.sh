@@ -55,6 +55,12 @@ grep -q '^model=blocking$' "$tmp/out" || { failed=$((failed + 1)); echo "not ok 
 expect "second run" 0 "$bin" run --model epoll_exclusive --mode concurrent --connections 100 --json "$tmp/b.json"
 expect "compare" 0 "$bin" compare "$tmp/a.json" "$tmp/b.json"
 grep -q 'epoll_exclusive' "$tmp/out" || { failed=$((failed + 1)); echo "not ok - compare lacks a column"; }
+expect "compare chart" 0 "$bin" compare "$tmp/a.json" "$tmp/b.json" --chart "$tmp/c.svg"
+grep -q '<svg' "$tmp/c.svg" && grep -q 'epoll_exclusive' "$tmp/c.svg" ||
+	{ failed=$((failed + 1)); echo "not ok - chart is not an SVG naming the runs"; }
+expect "compare chart png" 0 "$bin" compare "$tmp/a.json" "$tmp/b.json" --chart "$tmp/c.png"
+[ "$(head -c 4 "$tmp/c.png" | tail -c 3)" = PNG ] ||
+	{ failed=$((failed + 1)); echo "not ok - chart is not a PNG"; }
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -121,6 +121,8 @@ TEST(Options, EveryBadValueIsAnError)
 		{"compare"},
 		{"compare", "one.json"},
 		{"compare", "a.json", "b.json", "--svg"},
+		{"compare", "a.json", "b.json", "--chart"},
+		{"compare", "a.json", "b.json", "--chart", "out.pdf"},
 	};
 	for (const auto &args : bad) {
 		std::string joined;
@@ -149,6 +151,9 @@ TEST(Options, HelpModelsCompare)
 	auto p = lab::parse_args({"compare", "a.json", "b.json"});
 	ASSERT_TRUE(std::holds_alternative<lab::CompareOptions>(p));
 	EXPECT_EQ(std::get<lab::CompareOptions>(p).inputs.size(), 2u);
+	p = lab::parse_args({"compare", "a.json", "b.json", "--chart", "x.svg"});
+	ASSERT_TRUE(std::holds_alternative<lab::CompareOptions>(p));
+	EXPECT_EQ(std::get<lab::CompareOptions>(p).chart, "x.svg");
 }
 
 TEST(Options, EchoListsEverySetting)
