@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
+#include <numeric>
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
@@ -21,6 +22,19 @@ std::vector<uint64_t> accepts_of(const std::vector<WorkerStats> &w)
 	for (const auto &s : w)
 		a.push_back(s.accepts);
 	return a;
+}
+
+uint64_t sum(const std::vector<uint64_t> &v)
+{
+	return std::accumulate(v.begin(), v.end(), uint64_t{0});
+}
+
+Log2Histogram latency_histogram_us(const ClientResult &c)
+{
+	Log2Histogram h;
+	for (auto ns : c.latency_ns)
+		h.add(ns / 1000);
+	return h;
 }
 
 std::string fixed(double v, int prec)
@@ -57,10 +71,7 @@ nlohmann::json to_json(const RunResult &r)
 				   {"cpu_ns", w.cpu_ns}});
 	j["workers"] = workers;
 	auto acc = accepts_of(r.workers);
-	uint64_t total = 0;
-	for (auto a : acc)
-		total += a;
-	if (total) {
+	if (sum(acc)) {
 		Fairness f = fairness(acc);
 		j["fairness"] = {{"jain", f.jain},
 				 {"max_min", std::isinf(f.max_min) ? nlohmann::json(nullptr) :
@@ -77,10 +88,7 @@ nlohmann::json to_json(const RunResult &r)
 		j["latency_ns"] = {{"min", l.min}, {"avg", l.avg}, {"median", l.median},
 				   {"max", l.max}, {"stddev", l.stddev}, {"p50", l.p50},
 				   {"p90", l.p90}, {"p99", l.p99}, {"p99_9", l.p999}};
-		Log2Histogram h;
-		for (auto ns : c.latency_ns)
-			h.add(ns / 1000);
-		j["latency_us_log2_histogram"] = h.buckets();
+		j["latency_us_log2_histogram"] = latency_histogram_us(c).buckets();
 	}
 	return j;
 }
@@ -89,9 +97,7 @@ void print_report(std::ostream &out, const RunResult &r)
 {
 	const ClientResult &c = r.client;
 	auto acc = accepts_of(r.workers);
-	uint64_t total = 0;
-	for (auto a : acc)
-		total += a;
+	uint64_t total = sum(acc);
 
 	out << "\nworker  accepts   share  requests    cpu_ms\n";
 	for (size_t i = 0; i < r.workers.size(); i++) {
@@ -124,9 +130,7 @@ void print_report(std::ostream &out, const RunResult &r)
 		    << " stddev=" << us(l.stddev) << "\n"
 		    << "  p50=" << us(l.p50) << " p90=" << us(l.p90) << " p99=" << us(l.p99)
 		    << " p99.9=" << us(l.p999) << "\n";
-		Log2Histogram h;
-		for (auto ns : c.latency_ns)
-			h.add(ns / 1000);
+		Log2Histogram h = latency_histogram_us(c);
 		const auto &b = h.buckets();
 		uint64_t peak = *std::max_element(b.begin(), b.end());
 		out << "histogram (us):\n";
