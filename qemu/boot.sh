@@ -3,6 +3,9 @@
 # under QEMU, keep the serial console in $BUILD_DIR/VARIANT/serial.log and
 # echo test results as they come.  A guest that hangs is killed after
 # VM_TIMEOUT seconds; the verdict then reports it as incomplete.
+# The stress test runs STRESS_SECS per variant (default 10), or
+# DEBUG_STRESS_SECS on the debug kernel (default 60).  VMTEST_ONLY=a,b runs
+# only those tests; INITRAMFS picks another initramfs.
 source "$(dirname "$0")/../scripts/lib.sh"
 
 variant=${1:?usage: boot.sh VARIANT}
@@ -11,12 +14,20 @@ LOG_TAG=$variant
 SMP=${SMP:-4}
 VM_MEM=${VM_MEM:-1024}
 VM_TIMEOUT=${VM_TIMEOUT:-900}
+if [ "$variant" = debug ]; then
+	stress_secs=${DEBUG_STRESS_SECS:-60}
+else
+	stress_secs=${STRESS_SECS:-10}
+fi
 kernel=$BUILD_DIR/$variant/obj/arch/x86/boot/bzImage
-initrd=$BUILD_DIR/initramfs.cpio.gz
+initrd=${INITRAMFS:-$BUILD_DIR/initramfs.cpio.gz}
 serial=$BUILD_DIR/$variant/serial.log
 
 [[ $SMP =~ ^[1-9][0-9]*$ ]] || die "SMP must be a positive number, not '$SMP'"
 [[ $VM_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "VM_TIMEOUT must be a positive number of seconds"
+[[ ${VMTEST_ONLY:-} =~ ^[A-Za-z0-9_,]*$ ]] || die "VMTEST_ONLY must be a comma-separated list of test names"
+[[ $stress_secs =~ ^[1-9][0-9]*$ ]] && [ "$stress_secs" -le 1500 ] ||
+	die "STRESS_SECS and DEBUG_STRESS_SECS must be 1..1500 seconds, not '$stress_secs'"
 [ -f "$kernel" ] || die "$kernel missing: build it first (scripts/build-kernel.sh $variant)"
 [ -f "$initrd" ] || die "$initrd missing: run qemu/mkinitramfs.sh"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (make deps)"
@@ -40,7 +51,7 @@ if [ "${KVM:-auto}" != 0 ] && kvm_works; then
 fi
 
 start=$(date +%s)
-log "booting under QEMU ($accel, -smp $SMP, timeout ${VM_TIMEOUT}s, log: $serial)"
+log "booting under QEMU ($accel, -smp $SMP, stress ${stress_secs}s per variant, timeout ${VM_TIMEOUT}s, log: $serial)"
 # One CPU per socket: without ACPI the kernel takes the CPU list from
 # SeaBIOS's MP table, which names only the first CPU of each socket.
 set +e
@@ -49,9 +60,10 @@ timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 \
 	-smp "$SMP,sockets=$SMP,cores=1,threads=1" \
 	-display none -monitor none -serial stdio -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 oops=panic" </dev/null 2>&1 |
+	-append "console=ttyS0 panic=-1 oops=panic EPOLL_RR_STRESS_SECS=$stress_secs${VMTEST_ONLY:+ VMTEST_ONLY=$VMTEST_ONLY}" \
+	</dev/null 2>&1 |
 	tee "$serial" |
-	grep --line-buffered -E '^(not ok|ok) |^vmtest: (begin|end)|Kernel panic' |
+	grep --line-buffered -E '^(not ok|ok) |^vmtest: (begin|end)|^# stress |Kernel panic' |
 	sed -u "s/^/[$variant] /" >&2
 rc=${PIPESTATUS[0]}
 set -e

@@ -24,11 +24,13 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests}
 cp "$busybox" "$root/bin/busybox"
 install -m 755 "$REPO/qemu/init" "$root/init"
 
+# The stress test's io_uring worker uses liburing; the others ignore it.
 for src in "$REPO"/selftests/*.c; do
 	name=$(basename "$src" .c)
 	log "building $name (static)"
 	gcc -static -O2 -Wall -Werror -Wno-clobbered \
-		-I"$harness_dir/filesystems/epoll" -o "$root/tests/$name" "$src" -lpthread
+		-I"$harness_dir/filesystems/epoll" -o "$root/tests/$name" "$src" \
+		-luring -lpthread
 done
 
 log "building acceptlab (static)"

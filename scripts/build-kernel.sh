@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # build-kernel.sh VARIANT: configure and build $BUILD_DIR/VARIANT/obj/bzImage
-# out of tree from $BUILD_DIR/VARIANT/src: tinyconfig + qemu/kernel.config.
+# out of tree: tinyconfig + qemu/kernel.config, from $BUILD_DIR/VARIANT/src.
+# The "debug" variant builds the patched tree with qemu/debug.config on top
+# (lockdep, KASAN, list and object debugging, lockup detectors).
 # Uses ccache when installed; prints progress while make runs.
 source "$(dirname "$0")/lib.sh"
 
@@ -9,12 +11,17 @@ check_variant "$variant"
 LOG_TAG=$variant
 src=$BUILD_DIR/$variant/src
 obj=$BUILD_DIR/$variant/obj
-fragment=$REPO/qemu/kernel.config
+fragments=("$REPO/qemu/kernel.config")
 buildlog=$BUILD_DIR/$variant/build.log
 # Kernel release suffix; also keeps setlocalversion from appending "+".
 case $variant in
 baseline) localversion= ;;
 patched) localversion=-rr ;;
+debug)
+	localversion=-rr-debug
+	src=$BUILD_DIR/patched/src
+	fragments+=("$REPO/qemu/debug.config")
+	;;
 bisect) localversion=-bisect ;;
 esac
 
@@ -30,14 +37,14 @@ fi
 kmake=(make -C "$src" O="$obj" CC="$cc" HOSTCC="$cc" LOCALVERSION="$localversion" -j"$JOBS")
 
 # Reconfigure only when the fragment or the tree's Kconfig changed.
-config_id=$(cat "$fragment" "$src/Makefile" | sha256sum | cut -d' ' -f1)
+config_id=$(cat "${fragments[@]}" "$src/Makefile" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$obj/.config-id" 2>/dev/null)" != "$config_id" ]; then
-	log "configuring: tinyconfig + qemu/kernel.config"
+	log "configuring: tinyconfig + $(cd "$REPO" && echo "${fragments[@]#"$REPO"/}" | sed 's/ / + /g')"
 	"${kmake[@]}" -s tinyconfig >/dev/null
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$fragment" >/dev/null
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${fragments[@]}" >/dev/null
 	"${kmake[@]}" -s olddefconfig >/dev/null
 	# merge_config only warns when a symbol does not stick; fail instead.
-	missing=$(grep -E '^CONFIG_[A-Za-z0-9_]+=' "$fragment" | while read -r line; do
+	missing=$(cat "${fragments[@]}" | grep -E '^CONFIG_[A-Za-z0-9_]+=' | while read -r line; do
 		grep -qxF "$line" "$obj/.config" || echo "$line"
 	done)
 	[ -z "$missing" ] || die "config fragment options not set in .config (missing dependency?): $(echo $missing)"

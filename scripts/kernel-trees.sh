@@ -6,8 +6,10 @@
 # Trees are reused while the base and the series are unchanged; on a series
 # change only the files that change are rewritten, so the rebuild is
 # incremental.  A series that does not apply leaves patched/src as it was.
+# TREES=patched prepares only the patched tree.
 source "$(dirname "$0")/lib.sh"
 LOG_TAG=trees
+TREES=${TREES:-baseline patched}
 
 GIT=(git -c user.name=vmtest -c user.email=vmtest@localhost -c advice.detachedHead=false)
 
@@ -121,8 +123,8 @@ prepare_patched() {
 main() {
 	local id
 	id=$(base_id)
-	prepare_baseline "$id"
-	prepare_patched "$id"
+	case " $TREES " in *" baseline "*) prepare_baseline "$id" ;; esac
+	case " $TREES " in *" patched "*) prepare_patched "$id" ;; esac
 	log "trees ready in $BUILD_DIR (base: $(base_label))"
 }
 

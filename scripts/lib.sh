@@ -11,8 +11,9 @@ PATCH_DIR=${PATCH_DIR:-$REPO/kernel-patches}
 KERNEL_SRC=${KERNEL_SRC:-}
 DEB_SOURCE_PKG=${DEB_SOURCE_PKG:-linux-source-6.12}
 JOBS=${JOBS:-$(nproc)}
-# Kernels the VM runs; "bisect" is a build-only tree (scripts/series.sh).
-VARIANTS="baseline patched bisect"
+# Kernels the VM runs ("debug": the patched tree with qemu/debug.config);
+# "bisect" is a build-only tree (scripts/series.sh).
+VARIANTS="baseline patched debug bisect"
 
 # All trees sit at the same depth below $BUILD_DIR
 # (<variant>/src, <variant>/obj), so with CCACHE_BASEDIR the compiler sees

@@ -42,6 +42,18 @@ vmtest: exit epoll_roundrobin_test rc=0
 vmtest: end
 """
 
+GOOD_DEBUG = """\
+[    0.000000] Lock dependency validator: Copyright (c) 2006 Red Hat, Inc.
+[    0.100000] kasan: KernelAddressSanitizer initialized (generic)
+vmtest: begin kernel=6.12.117-rr-debug nproc=4
+vmtest: run epoll_rr_stress_test
+1..1
+# stress roundrobin: 60 s, 30000 connections (500/s), 9000 ctl ops
+ok 1 stress.roundrobin.run
+vmtest: exit epoll_rr_stress_test rc=0
+vmtest: end
+"""
+
 
 def verdict_of(logs, smp=4):
     """Run main() on the given {kernel: text}; return (exit code, output)."""
@@ -83,6 +95,13 @@ class ParseTest(unittest.TestCase):
         self.assertEqual(r["directive"], "SKIP")
         self.assertEqual(r["reason"], "kernel lacks EPOLLROUNDROBIN")
 
+    def test_stress_lines_and_debug_banners(self):
+        log = vmverdict.parse_log(GOOD_DEBUG)
+        self.assertEqual(log["stress"], [
+            "stress roundrobin: 60 s, 30000 connections (500/s), 9000 ctl ops"])
+        self.assertEqual(sorted(log["banners"]), ["KASAN", "lockdep"])
+        self.assertEqual(log["splats"], [])
+
     def test_splats_found_in_kernel_lines(self):
         text = GOOD_PATCHED.replace(
             "[    2.0] reboot",
@@ -101,6 +120,32 @@ class VerdictTest(unittest.TestCase):
         # baseline: 6 checks + 1 result; patched: 7 checks + 3 results.
         self.assertTrue(out.rstrip().endswith(
             "17 passed, 0 failed, 2 skipped"), out)
+
+    def test_good_debug_run_passes(self):
+        rc, out = verdict_of({"debug": GOOD_DEBUG})
+        self.assertEqual(rc, 0, out)
+        self.assertIn("Stress test on debug (6.12.117-rr-debug):\n"
+                      "  stress roundrobin: 60 s", out)
+        # 7 checks + 2 debug banners + 1 result.
+        self.assertTrue(out.rstrip().endswith(
+            "10 passed, 0 failed, 0 skipped"), out)
+
+    def test_debug_kernel_without_kasan_fails(self):
+        bad = GOOD_DEBUG.replace("KernelAddressSanitizer initialized", "")
+        self.assert_fails({"debug": bad}, "KASAN active")
+
+    def test_non_debug_kernel_as_debug_fails(self):
+        bad = GOOD_DEBUG.replace("6.12.117-rr-debug", "6.12.117-rr")
+        self.assert_fails({"debug": bad}, "debug kernel booted")
+
+    def test_lockup_and_list_corruption_fail(self):
+        for splat in ("watchdog: BUG: soft lockup - CPU#1 stuck for 22s!",
+                      "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:",
+                      "list_del corruption. prev->next should be ffff8880",
+                      "INFO: task init:1 blocked for more than 30 seconds."):
+            bad = GOOD_DEBUG.replace("vmtest: end",
+                                     f"[   30.0] {splat}\nvmtest: end")
+            self.assert_fails({"debug": bad}, "no kernel splat")
 
     def assert_fails(self, logs, reason):
         rc, out = verdict_of(logs)

@@ -2,10 +2,18 @@
 # The main job: prepare the trees, build the baseline and patched kernels,
 # pack the initramfs, boot both under QEMU, then print the before/after
 # table and the verdict (exit 1 if anything failed).
+# DEBUG_KERNEL=1 adds the debug kernel (patched + qemu/debug.config), which
+# runs the stress test for DEBUG_STRESS_SECS; DEBUG_KERNEL=only runs just it.
 source "$(dirname "$0")/lib.sh"
 LOG_TAG=vmtest
 SMP=${SMP:-4}
 export SMP
+case ${DEBUG_KERNEL:-0} in
+0) kernels="baseline patched" ;;
+1) kernels="baseline patched debug" ;;
+only) kernels="debug" ;;
+*) die "DEBUG_KERNEL must be 0, 1 or only, not '$DEBUG_KERNEL'" ;;
+esac
 
 start=$(date +%s)
 step() {
@@ -15,21 +23,24 @@ step() {
 step "kernel trees"
 "$REPO/scripts/deps.sh"
 "$REPO/scripts/kernel-trees.sh"
-for v in baseline patched; do
+for v in $kernels; do
 	step "build $v kernel"
 	"$REPO/scripts/build-kernel.sh" "$v"
 done
 step "initramfs"
 "$REPO/qemu/mkinitramfs.sh"
-for v in baseline patched; do
+for v in $kernels; do
 	step "boot $v kernel"
 	"$REPO/qemu/boot.sh" "$v"
 done
 step "verdict"
 set +e
-python3 "$REPO/scripts/vmverdict.py" --smp "$SMP" --json "$BUILD_DIR/results.json" \
-	baseline="$BUILD_DIR/baseline/serial.log" patched="$BUILD_DIR/patched/serial.log"
+logs=()
+for v in $kernels; do
+	logs+=("$v=$BUILD_DIR/$v/serial.log")
+done
+python3 "$REPO/scripts/vmverdict.py" --smp "$SMP" --json "$BUILD_DIR/results.json" "${logs[@]}"
 rc=$?
 set -e
-log "done in $(elapsed "$start"); serial logs in $BUILD_DIR/{baseline,patched}/serial.log, results in $BUILD_DIR/results.json"
+log "done in $(elapsed "$start"); serial logs in $BUILD_DIR/<kernel>/serial.log, results in $BUILD_DIR/results.json"
 exit $rc

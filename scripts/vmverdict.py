@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Read the serial logs of the baseline and patched VMs and give the verdict.
+"""Read the serial logs of the test VMs and give the verdict.
 
 Each log holds, between "vmtest:" markers written by qemu/init, the KTAP
 output of every test program.  The verdict fails on:
@@ -7,10 +7,13 @@ output of every test program.  The verdict fails on:
   - a guest whose CPU count differs from the requested -smp,
   - any kernel splat (BUG, WARNING, Oops, lockdep, KASAN, hung task, ...),
   - any "not ok", a test program exiting non-zero, missing results,
-  - any SKIP on the patched kernel, and on the baseline any SKIP whose
-    reason is not the missing EPOLLROUNDROBIN.
-It prints the before/after distribution table and "N passed, N failed,
-N skipped", and exits 1 if anything failed.
+  - any SKIP on the patched kernels, and on the baseline any SKIP whose
+    reason is not the missing EPOLLROUNDROBIN,
+  - a patched or debug kernel that is not the one built for it, or a debug
+    kernel whose lockdep or KASAN did not start.
+It prints the before/after distribution table, the stress test's load
+figures and "N passed, N failed, N skipped", and exits 1 if anything
+failed.
 """
 
 import argparse
@@ -22,6 +25,7 @@ KERNEL_LINE = re.compile(r"^\[\s*\d+\.\d+\] ")
 RESULT = re.compile(r"^(ok|not ok) (\d+) (.*?)(?: # (SKIP|TODO|XFAIL)\b ?(.*))?$")
 PLAN = re.compile(r"^1\.\.(\d+)$")
 DISTRIBUTION = re.compile(r"^# distribution (\S+) (\S+): ([\d ]+) jain=([\d.]+)$")
+STRESS = re.compile(r"^# (stress \S+: .*)$")
 BEGIN = re.compile(r"^vmtest: begin kernel=(\S+) nproc=(\d+)$")
 RUN = re.compile(r"^vmtest: run (\S+)$")
 EXIT = re.compile(r"^vmtest: exit (\S+) rc=(\d+)$")
@@ -31,20 +35,26 @@ SPLAT = re.compile(
     r"inconsistent lock state|suspicious RCU usage|KASAN|UBSAN|"
     r"list_add corruption|list_del corruption|soft lockup|hard LOCKUP|"
     r"rcu_sched self-detected stall|rcu: INFO:|blocked for more than|"
-    r"Call Trace:)")
+    r"ODEBUG: |kernel BUG at|Call Trace:)")
 # The only acceptable reason for a SKIP, and only on the baseline kernel.
 BASELINE_SKIP = "lacks EPOLLROUNDROBIN"
+# Release suffix (LOCALVERSION) of each kernel scripts/build-kernel.sh builds.
+RELEASE_SUFFIX = {"patched": "-rr", "debug": "-rr-debug"}
+# Boot lines proving the debug kernel's checkers run.
+DEBUG_BANNERS = {"lockdep": "Lock dependency validator",
+                 "KASAN": "KernelAddressSanitizer initialized"}
 
 
 def parse_log(text):
     """Split one serial log into kernel release, nproc, programs, splats."""
     log = {"release": None, "nproc": None, "finished": False,
-           "programs": {}, "splats": []}
+           "programs": {}, "splats": [], "stress": [], "banners": []}
     prog = None
     for raw in text.splitlines():
         line = raw.rstrip("\r")
         if SPLAT.search(line):
             log["splats"].append(line.strip())
+        log["banners"] += [k for k, v in DEBUG_BANNERS.items() if v in line]
         if KERNEL_LINE.match(line):
             continue
         if m := BEGIN.match(line):
@@ -67,6 +77,8 @@ def parse_log(text):
             prog["results"].append({
                 "name": m[3], "ok": m[1] == "ok",
                 "directive": m[4], "reason": m[5] or ""})
+        elif m := STRESS.match(line):
+            log["stress"].append(m[1])
         elif m := DISTRIBUTION.match(line):
             prog["distributions"].append({
                 "model": m[1], "test": m[2],
@@ -95,10 +107,15 @@ def judge(kernel, log, smp, verdict):
           "no 'vmtest: end' in the serial log: hang, panic or timeout")
     check("guest CPUs", log["nproc"] == smp,
           f"nproc={log['nproc']}, expected {smp}")
-    if kernel == "patched":
-        check("patched kernel booted",
-              bool(log["release"]) and log["release"].endswith("-rr"),
+    if kernel in RELEASE_SUFFIX:
+        check(f"{kernel} kernel booted",
+              bool(log["release"]) and
+              log["release"].endswith(RELEASE_SUFFIX[kernel]),
               f"release {log['release']}")
+    if kernel == "debug":
+        for name in DEBUG_BANNERS:
+            check(f"{name} active", name in log["banners"],
+                  f"no '{DEBUG_BANNERS[name]}' in the boot log")
     check("no kernel splat", not log["splats"],
           "; ".join(log["splats"][:5]))
     check("tests ran", bool(log["programs"]), "no test program ran")
@@ -177,6 +194,10 @@ def main(argv=None):
     print("\nAccepts per worker (4 workers; J = Jain's fairness index, "
           "1.00 = even):")
     print(table(logs))
+    for kernel, log in logs.items():
+        if log["stress"]:
+            print(f"\nStress test on {kernel} ({log['release'] or '?'}):")
+            print("\n".join(f"  {line}" for line in log["stress"]))
     failures = [c for c in verdict.checks if c[2] == "fail"]
     if failures:
         print("\nFailures:")
