@@ -3,6 +3,9 @@
 # under QEMU, keep the serial console in $BUILD_DIR/VARIANT/serial.log and
 # echo test results as they come.  A guest that hangs is killed after
 # VM_TIMEOUT seconds; the verdict then reports it as incomplete.
+# A guest that prints nothing for HANG_SECS (default 60; /init prints a
+# heartbeat every 10 s) is frozen, e.g. every CPU spinning with interrupts
+# off, where no in-guest detector can report: it is killed at once.
 # The stress test runs STRESS_SECS per variant (default 10), or
 # DEBUG_STRESS_SECS on the debug kernel (default 60).  VMTEST_ONLY=a,b runs
 # only those tests; INITRAMFS picks another initramfs.
@@ -14,6 +17,7 @@ LOG_TAG=$variant
 SMP=${SMP:-4}
 VM_MEM=${VM_MEM:-1024}
 VM_TIMEOUT=${VM_TIMEOUT:-900}
+HANG_SECS=${HANG_SECS:-60}
 if [ "$variant" = debug ]; then
 	stress_secs=${DEBUG_STRESS_SECS:-60}
 else
@@ -25,6 +29,8 @@ serial=$BUILD_DIR/$variant/serial.log
 
 [[ $SMP =~ ^[1-9][0-9]*$ ]] || die "SMP must be a positive number, not '$SMP'"
 [[ $VM_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "VM_TIMEOUT must be a positive number of seconds"
+[[ $HANG_SECS =~ ^[1-9][0-9]*$ ]] && [ "$HANG_SECS" -ge 20 ] ||
+	die "HANG_SECS must be a number of seconds, at least 20 (the heartbeat is every 10 s)"
 [[ ${VMTEST_ONLY:-} =~ ^[A-Za-z0-9_,]*$ ]] || die "VMTEST_ONLY must be a comma-separated list of test names"
 [[ $stress_secs =~ ^[1-9][0-9]*$ ]] && [ "$stress_secs" -le 1500 ] ||
 	die "STRESS_SECS and DEBUG_STRESS_SECS must be 1..1500 seconds, not '$stress_secs'"
@@ -50,12 +56,36 @@ if [ "${KVM:-auto}" != 0 ] && kvm_works; then
 	cpu=host
 fi
 
+pidfile=$BUILD_DIR/$variant/qemu.pid
+hung=$BUILD_DIR/$variant/hung
+rm -f "$pidfile" "$hung"
+
+# watch_output: kill QEMU once the serial log stops growing for HANG_SECS.
+watch_output() {
+	local size last=-1 idle=0
+	while sleep 5; do
+		size=$(stat -c %s "$serial" 2>/dev/null || echo 0)
+		if [ "$size" != "$last" ]; then
+			last=$size idle=0
+			continue
+		fi
+		idle=$((idle + 5))
+		if [ "$idle" -ge "$HANG_SECS" ] && [ -f "$pidfile" ]; then
+			touch "$hung"
+			kill "$(cat "$pidfile")" 2>/dev/null
+			return
+		fi
+	done
+}
+
 start=$(date +%s)
 log "booting under QEMU ($accel, -smp $SMP, stress ${stress_secs}s per variant, timeout ${VM_TIMEOUT}s, log: $serial)"
 # One CPU per socket: without ACPI the kernel takes the CPU list from
 # SeaBIOS's MP table, which names only the first CPU of each socket.
+watch_output &
+watcher=$!
 set +e
-timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 \
+timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 -pidfile "$pidfile" \
 	-accel "$accel" -cpu "$cpu" -m "$VM_MEM" \
 	-smp "$SMP,sockets=$SMP,cores=1,threads=1" \
 	-display none -monitor none -serial stdio -no-reboot \
@@ -67,7 +97,12 @@ timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 \
 	sed -u "s/^/[$variant] /" >&2
 rc=${PIPESTATUS[0]}
 set -e
-if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+kill "$watcher" 2>/dev/null || true
+wait "$watcher" 2>/dev/null || true
+if [ -f "$hung" ]; then
+	echo "vmtest: host: no output from the guest for ${HANG_SECS}s: killed as hung" >>"$serial"
+	log "no output from the guest for ${HANG_SECS}s: killed as hung"
+elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	log "VM timed out after ${VM_TIMEOUT}s and was killed"
 elif [ "$rc" != 0 ]; then
 	log "QEMU exited with status $rc"

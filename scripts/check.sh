@@ -5,10 +5,13 @@
 #   kernel-trees.sh's error handling;
 #   the selftest patch matches selftests/;
 #   checkpatch --strict; every patch builds (bisect); the VM run
-#   (scripts/vmtest.sh), whose checks count one each.
-# CHECK_BISECT=0 leaves out the per-patch builds.
+#   (scripts/vmtest.sh) with the debug kernel's stress run, whose checks
+#   count one each.
+# CHECK_BISECT=0 leaves out the per-patch builds, DEBUG_KERNEL=0 the debug
+# kernel; CHECK_FAULTS=1 adds scripts/faults.sh (about 4 min per fault).
 source "$(dirname "$0")/lib.sh"
 LOG_TAG=check
+export DEBUG_KERNEL=${DEBUG_KERNEL:-1}
 
 "$REPO/scripts/deps.sh"
 
@@ -72,12 +75,16 @@ run "verdict parser unit tests" \
 run "userspace unit tests (CTest)" ctest_userspace
 run "kernel-trees.sh error handling" "$REPO/scripts/test_kernel_trees.sh"
 run "kernel trees" "$REPO/scripts/kernel-trees.sh"
+run "scripts refuse bad input" "$REPO/scripts/test_cli_errors.sh"
 run "selftest patch matches selftests/" "$REPO/scripts/series.sh" check-selftest
 run "checkpatch --strict" "$REPO/scripts/series.sh" checkpatch
 if [ "${CHECK_BISECT:-1}" = 1 ]; then
 	run "every patch builds" "$REPO/scripts/series.sh" bisect
 fi
 run "VM run" "$REPO/scripts/vmtest.sh"
+if [ "${CHECK_FAULTS:-0}" = 1 ]; then
+	run "injected faults are caught" "$REPO/scripts/faults.sh"
+fi
 
 log "finished in $(elapsed "$start")"
 for f in "${failures[@]}"; do

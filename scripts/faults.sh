@@ -15,6 +15,7 @@ FAULT_VM_TIMEOUT=${FAULT_VM_TIMEOUT:-420}
 SMP=${SMP:-4}
 export SMP
 fault_dir=$BUILD_DIR/faults
+initramfs=$BUILD_DIR/initramfs.cpio.gz
 
 if [ $# = 0 ]; then
 	set -- $(cd "$REPO/qemu/faults" && ls *.patch | sed 's/\.patch$//')
@@ -40,7 +41,7 @@ for name; do
 	cp "$REPO/qemu/faults/$name.patch" "$series/9999-fault-$name.patch"
 	BUILD_DIR=$fault_dir PATCH_DIR=$series TREES=patched "$REPO/scripts/kernel-trees.sh"
 	BUILD_DIR=$fault_dir "$REPO/scripts/build-kernel.sh" debug
-	BUILD_DIR=$fault_dir INITRAMFS=$BUILD_DIR/initramfs.cpio.gz \
+	BUILD_DIR=$fault_dir INITRAMFS=$initramfs \
 		VM_TIMEOUT=$FAULT_VM_TIMEOUT DEBUG_STRESS_SECS=$FAULT_STRESS_SECS \
 		VMTEST_ONLY=epoll_rr_stress_test "$REPO/qemu/boot.sh" debug
 	serial=$fault_dir/$name.serial.log
@@ -53,7 +54,7 @@ for name; do
 	if [ "$rc" = 1 ]; then
 		caught=$((caught + 1))
 		by=$(sed -n '/^Failures:/,/^$/p' "$fault_dir/$name.verdict" |
-			sed '1d;/^$/d;s/^  debug: //' | cut -c1-160)
+			sed '1d;/^$/d;s/^  debug: //' | cut -c1-400)
 		summary+=("caught $name by:" "$(sed 's/^/    /' <<<"$by")")
 	else
 		missed=$((missed + 1))

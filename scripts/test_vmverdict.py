@@ -157,6 +157,13 @@ class VerdictTest(unittest.TestCase):
         bad = GOOD_PATCHED.replace("ok 2 accept", "not ok 2 accept")
         self.assert_fails({"patched": bad}, "not ok")
 
+    def test_not_ok_names_the_failed_expectation(self):
+        bad = GOOD_PATCHED.replace(
+            "ok 2 accept", "# /src/t.c:42:seq:Expected 10 (10) == n (0)\n"
+            "not ok 2 accept")
+        self.assert_fails({"patched": bad},
+                          "not ok; t.c:42:seq:Expected 10 (10) == n (0)")
+
     def test_skip_on_patched_fails(self):
         bad = GOOD_PATCHED.replace(
             "ok 2 accept.procs_roundrobin.sequential",
@@ -178,6 +185,11 @@ class VerdictTest(unittest.TestCase):
     def test_unfinished_guest_fails(self):
         bad = GOOD_PATCHED.split("vmtest: exit")[0]
         self.assert_fails({"patched": bad}, "hang, panic or timeout")
+
+    def test_frozen_guest_names_the_host_kill(self):
+        bad = (GOOD_PATCHED.split("vmtest: exit")[0] +
+               "vmtest: host: no output from the guest for 60s: killed as hung\n")
+        self.assert_fails({"patched": bad}, "killed as hung")
 
     def test_wrong_cpu_count_fails(self):
         bad = GOOD_PATCHED.replace("nproc=4", "nproc=1")

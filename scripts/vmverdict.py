@@ -26,9 +26,12 @@ RESULT = re.compile(r"^(ok|not ok) (\d+) (.*?)(?: # (SKIP|TODO|XFAIL)\b ?(.*))?$
 PLAN = re.compile(r"^1\.\.(\d+)$")
 DISTRIBUTION = re.compile(r"^# distribution (\S+) (\S+): ([\d ]+) jain=([\d.]+)$")
 STRESS = re.compile(r"^# (stress \S+: .*)$")
+# kselftest_harness.h's EXPECT/ASSERT/TH_LOG lines: "# FILE:LINE:TEST:MESSAGE".
+HARNESS_LOG = re.compile(r"^# (?:\S*/)?([^/\s]+:\d+:\S+:.*)$")
 BEGIN = re.compile(r"^vmtest: begin kernel=(\S+) nproc=(\d+)$")
 RUN = re.compile(r"^vmtest: run (\S+)$")
 EXIT = re.compile(r"^vmtest: exit (\S+) rc=(\d+)$")
+HOST_NOTE = re.compile(r"^vmtest: host: (.*)$")
 SPLAT = re.compile(
     r"(BUG: |WARNING: |Oops|Kernel panic|general protection fault|"
     r"possible circular locking|possible recursive locking|"
@@ -48,7 +51,8 @@ DEBUG_BANNERS = {"lockdep": "Lock dependency validator",
 def parse_log(text):
     """Split one serial log into kernel release, nproc, programs, splats."""
     log = {"release": None, "nproc": None, "finished": False,
-           "programs": {}, "splats": [], "stress": [], "banners": []}
+           "programs": {}, "splats": [], "stress": [], "banners": [],
+           "host_notes": []}
     prog = None
     for raw in text.splitlines():
         line = raw.rstrip("\r")
@@ -61,12 +65,14 @@ def parse_log(text):
             log["release"], log["nproc"] = m[1], int(m[2])
         elif m := RUN.match(line):
             prog = {"plan": None, "results": [], "distributions": [],
-                    "rc": None}
+                    "rc": None, "pending_log": []}
             log["programs"][m[1]] = prog
         elif m := EXIT.match(line):
             if m[1] in log["programs"]:
                 log["programs"][m[1]]["rc"] = int(m[2])
             prog = None
+        elif m := HOST_NOTE.match(line):
+            log["host_notes"].append(m[1])
         elif line == "vmtest: end":
             log["finished"] = True
         elif prog is None:
@@ -76,7 +82,11 @@ def parse_log(text):
         elif m := RESULT.match(line):
             prog["results"].append({
                 "name": m[3], "ok": m[1] == "ok",
-                "directive": m[4], "reason": m[5] or ""})
+                "directive": m[4], "reason": m[5] or "",
+                "log": prog["pending_log"]})
+            prog["pending_log"] = []
+        elif m := HARNESS_LOG.match(line):
+            prog["pending_log"].append(m[1])
         elif m := STRESS.match(line):
             log["stress"].append(m[1])
         elif m := DISTRIBUTION.match(line):
@@ -104,7 +114,8 @@ def judge(kernel, log, smp, verdict):
         verdict.add(kernel, name, "pass" if ok else "fail", detail)
 
     check("guest finished", log["finished"],
-          "no 'vmtest: end' in the serial log: hang, panic or timeout")
+          "; ".join(["no 'vmtest: end' in the serial log: hang, panic or "
+                     "timeout"] + log["host_notes"]))
     check("guest CPUs", log["nproc"] == smp,
           f"nproc={log['nproc']}, expected {smp}")
     if kernel in RELEASE_SUFFIX:
@@ -127,7 +138,8 @@ def judge(kernel, log, smp, verdict):
         for r in prog["results"]:
             test = f"{name}: {r['name']}"
             if not r["ok"]:
-                verdict.add(kernel, test, "fail", "not ok")
+                verdict.add(kernel, test, "fail",
+                            "; ".join(["not ok"] + r["log"][:4]))
             elif r["directive"] != "SKIP":
                 verdict.add(kernel, test, "pass")
             elif kernel == "baseline" and BASELINE_SKIP in r["reason"]:
@@ -167,8 +179,15 @@ def table(logs):
     return "\n".join(lines)
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """Bad arguments: one line on stderr, exit 2 (no usage dump)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = OneLineErrors(description=__doc__.split("\n")[0])
     ap.add_argument("--smp", type=int, required=True,
                     help="CPUs each guest must see")
     ap.add_argument("--json", help="write the results to this file")

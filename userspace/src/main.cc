@@ -71,10 +71,6 @@ int compare(const lab::CompareOptions &c)
 
 int run(const lab::RunOptions &o)
 {
-	for (const auto &kv : lab::echo(o))
-		std::cout << kv << "\n";
-	std::cout.flush();
-
 	lab::RunResult r;
 	r.options = o;
 	utsname u{};
@@ -102,6 +98,11 @@ int run(const lab::RunOptions &o)
 		sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
 	try {
 		lab::Server server(sc);
+		// Only now: a run refused (model unsupported, port in use)
+		// prints nothing on stdout.
+		for (const auto &kv : lab::echo(o))
+			std::cout << kv << "\n";
+		std::cout.flush();
 		if (o.serve_only) {
 			std::cout << "serving on 127.0.0.1:" << server.port() << " for "
 				  << o.duration_s << " s (SIGINT or SIGTERM stops)" << std::endl;

@@ -8,12 +8,15 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0 failed=0
 
-expect() { # expect NAME STATUS CMD...: exit status and, for 2, one stderr line
+# expect NAME STATUS CMD...: exit status; on failure (1 or 2) exactly one
+# line on stderr and nothing on stdout.
+expect() {
 	local name=$1 want=$2
 	shift 2
 	"$@" >"$tmp/out" 2>"$tmp/err"
 	local got=$?
-	if [ "$got" = "$want" ] && { [ "$want" != 2 ] || [ "$(wc -l <"$tmp/err")" = 1 ]; }; then
+	if [ "$got" = "$want" ] && { [ "$want" = 0 ] ||
+		{ [ "$(wc -l <"$tmp/err")" = 1 ] && ! [ -s "$tmp/out" ]; }; }; then
 		passed=$((passed + 1))
 	else
 		failed=$((failed + 1))
@@ -34,6 +37,8 @@ echo '{"tool": "other"}' >"$tmp/other.json"
 expect "compare foreign JSON" 2 "$bin" compare "$tmp/other.json" "$tmp/other.json"
 echo 'not json' >"$tmp/bad.json"
 expect "compare non-JSON" 2 "$bin" compare "$tmp/bad.json" "$tmp/bad.json"
+expect "too many workers" 2 "$bin" run --model blocking --workers 100000
+expect "zero timeout" 2 "$bin" run --model blocking --timeout 0
 expect "help" 0 "$bin" --help
 expect "models" 0 "$bin" models
 
@@ -47,6 +52,16 @@ for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 expect "port in use" 1 "$bin" run --model blocking --port "$(cat "$tmp/port")"
 grep -q "Address already in use" "$tmp/err" || { failed=$((failed + 1)); echo "not ok - port in use: $(cat "$tmp/err")"; }
 kill "$holder"
+
+# A model the running kernel lacks is refused with the reason, exit 1;
+# where the kernel has it, the run must work.
+if "$bin" models | grep -q '^epoll_roundrobin.*unsupported here'; then
+	expect "missing kernel support" 1 "$bin" run --model epoll_roundrobin
+	grep -q "unsupported: kernel lacks EPOLLROUNDROBIN" "$tmp/err" ||
+		{ failed=$((failed + 1)); echo "not ok - unsupported model without the reason: $(cat "$tmp/err")"; }
+else
+	expect "kernel support" 0 "$bin" run --model epoll_roundrobin
+fi
 
 expect "serve for a second" 0 "$bin" serve --model blocking --duration 1
 grep -q '^serving on 127.0.0.1:' "$tmp/out" || { failed=$((failed + 1)); echo "not ok - serve does not say where"; }

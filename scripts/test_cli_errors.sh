@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Bad input to the project's scripts: each case must end with a non-zero
+# exit and one line on stderr that says what is wrong, before any build,
+# install or boot starts.  (acceptlab's own cases are in
+# userspace/tests/cli_test.sh, kernel-trees.sh's in test_kernel_trees.sh.)
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0 failed=0 skipped=0
+
+# expect NAME PATTERN CMD...: fails, with exactly one stderr line matching
+# PATTERN (grep -E), nothing on stdout.  Runs with an empty BUILD_DIR, so
+# that a check that lets bad input through cannot reach a real kernel.
+expect() {
+	local name=$1 pattern=$2 rc
+	shift 2
+	BUILD_DIR=$tmp/build timeout 60 "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+	rc=$?
+	if [ "$rc" != 0 ] && [ "$rc" != 124 ] && [ "$(wc -l <"$tmp/err")" = 1 ] &&
+		grep -qE "$pattern" "$tmp/err" && ! [ -s "$tmp/out" ]; then
+		passed=$((passed + 1))
+		echo "ok - $name"
+	else
+		failed=$((failed + 1))
+		echo "not ok - $name: exit $rc, stderr: $(head -c 400 "$tmp/err")"
+	fi
+}
+
+s=$repo/scripts
+q=$repo/qemu
+expect "build-kernel.sh without a variant" "usage: build-kernel.sh VARIANT" "$s/build-kernel.sh"
+expect "build-kernel.sh unknown variant" "unknown variant 'nope'" "$s/build-kernel.sh" nope
+expect "build-kernel.sh without trees" "missing: run scripts/kernel-trees.sh" "$s/build-kernel.sh" debug
+expect "boot.sh unknown variant" "unknown variant" "$q/boot.sh" nope
+expect "boot.sh SMP=0" "SMP must be a positive number" env SMP=0 "$q/boot.sh" patched
+expect "boot.sh negative SMP" "SMP must be a positive number" env SMP=-2 "$q/boot.sh" patched
+expect "boot.sh VM_TIMEOUT=abc" "VM_TIMEOUT must be" env VM_TIMEOUT=abc "$q/boot.sh" patched
+expect "boot.sh STRESS_SECS=0" "STRESS_SECS .* must be 1..1500" env STRESS_SECS=0 "$q/boot.sh" patched
+expect "boot.sh DEBUG_STRESS_SECS too long" "must be 1..1500" env DEBUG_STRESS_SECS=9999 "$q/boot.sh" debug
+expect "boot.sh HANG_SECS=5" "HANG_SECS must be a number of seconds, at least 20" env HANG_SECS=5 "$q/boot.sh" patched
+expect "boot.sh VMTEST_ONLY with a space" "VMTEST_ONLY must be" env VMTEST_ONLY="a b" "$q/boot.sh" patched
+expect "boot.sh without a kernel" "bzImage missing: build it first" "$q/boot.sh" patched
+expect "vmtest.sh DEBUG_KERNEL=2" "DEBUG_KERNEL must be 0, 1 or only" env DEBUG_KERNEL=2 "$s/vmtest.sh"
+expect "faults.sh unknown fault" "no fault 'nope' \(have: " "$s/faults.sh" nope
+expect "series.sh unknown command" "usage: series.sh" "$s/series.sh" nope
+expect "mkinitramfs.sh without trees" "kselftest_harness.h missing" "$q/mkinitramfs.sh"
+expect "vmverdict.py without --smp" "error: the following arguments are required: --smp" \
+	python3 "$s/vmverdict.py" x=y
+expect "vmverdict.py bad log spec" "error: expected KERNEL=SERIAL_LOG" \
+	python3 "$s/vmverdict.py" --smp 4 nolog
+expect "vmverdict.py missing log" "error: cannot read $tmp/none" \
+	python3 "$s/vmverdict.py" --smp 4 "patched=$tmp/none"
+
+# deps.sh with packages missing, not root and no sudo: a PATH where
+# dpkg-query knows no package, id says uid 1000 and there is no sudo.
+mkdir -p "$tmp/bin"
+printf '#!/bin/sh\nexit 1\n' >"$tmp/bin/dpkg-query"
+printf '#!/bin/sh\necho 1000\n' >"$tmp/bin/id"
+chmod +x "$tmp/bin/dpkg-query" "$tmp/bin/id"
+ln -s "$(command -v grep)" "$tmp/bin/grep"
+expect "deps.sh without root or sudo" "missing packages \(.*\) and neither root nor sudo" \
+	env PATH="$tmp/bin" "$BASH" "$s/deps.sh"
+
+# The stress test refuses a bad duration instead of running a default one.
+harness=$repo/build/patched/src/tools/testing/selftests/filesystems/epoll
+if [ -f "$harness/../../kselftest_harness.h" ] &&
+	gcc -O2 -I"$harness" -o "$tmp/stress" "$repo/selftests/epoll_rr_stress_test.c" \
+		-luring -lpthread 2>"$tmp/err"; then
+	EPOLL_RR_STRESS_SECS=abc timeout 60 "$tmp/stress" -v exclusive >"$tmp/out" 2>&1
+	rc=$?
+	if [ "$rc" != 0 ] && [ "$rc" != 124 ] && grep -q '^not ok 1 stress.exclusive.run' "$tmp/out" &&
+		grep -q 'EPOLL_RR_STRESS_SECS must be 1..1500' "$tmp/out"; then
+		passed=$((passed + 1))
+		echo "ok - stress test with EPOLL_RR_STRESS_SECS=abc"
+	else
+		failed=$((failed + 1))
+		echo "not ok - stress test with EPOLL_RR_STRESS_SECS=abc: exit $rc: $(head -c 400 "$tmp/out")"
+	fi
+else
+	skipped=$((skipped + 1))
+	echo "skip - stress test duration check: no kernel tree yet (scripts/kernel-trees.sh)"
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
