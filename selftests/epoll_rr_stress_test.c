@@ -360,18 +360,20 @@ static void uring_run(struct ctx *c)
 }
 
 /* fork() for the supervisor: the child dies with it. */
-static pid_t fork_child(void)
+static pid_t fork_child(struct ctx *c)
 {
 	pid_t pid = fork();
 
 	if (pid == 0)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	else if (pid < 0)
+		report_error(c, "fork");
 	return pid;
 }
 
 static pid_t fork_worker(struct ctx *c, enum kind kind, unsigned int seed)
 {
-	pid_t pid = fork_child();
+	pid_t pid = fork_child(c);
 
 	if (pid)
 		return pid;
@@ -392,7 +394,6 @@ struct pool {
 
 struct pool_arg {
 	struct pool *pool;
-	enum kind kind;
 	unsigned int seed;
 };
 
@@ -487,8 +488,7 @@ static int pool_run(struct ctx *c)
 		return 1;
 	}
 	for (i = 0; i <= NR; i++) {
-		args[i] = (struct pool_arg){ &p, i < NR_OWN_THREADS ? THREAD : SHARED,
-					     1000 + i };
+		args[i] = (struct pool_arg){ &p, 1000 + i };
 		if (pthread_create(&tid[i], NULL,
 				   i == NR ? churn_thread :
 				   i < NR_OWN_THREADS ? own_thread : shared_thread,
@@ -706,7 +706,7 @@ static int clients_run(struct ctx *c)
 
 static pid_t fork_fn(struct ctx *c, int (*fn)(struct ctx *))
 {
-	pid_t pid = fork_child();
+	pid_t pid = fork_child(c);
 
 	if (pid == 0)
 		_exit(fn(c));
@@ -718,6 +718,8 @@ static int reap_by(pid_t pid, long long deadline_us)
 {
 	int status;
 
+	if (pid <= 0)
+		return -1;	/* never forked: reported then */
 	while (now_us() < deadline_us) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
 
@@ -843,10 +845,12 @@ TEST_F_TIMEOUT(stress, run, 1800)
 		if (tick % QUIET_EVERY == 0)
 			quiet_window(sh);
 		i = rand_r(&seed) % NR_PROC_SLOTS;
-		kill(slot[i], SIGKILL);
-		waitpid(slot[i], &status, 0);
+		if (slot[i] > 0) {	/* never kill(-1, ...) */
+			kill(slot[i], SIGKILL);
+			waitpid(slot[i], &status, 0);
+			ADD(sh->kills, 1);
+		}
 		slot[i] = fork_worker(c, proc_slots[i], gen++);
-		ADD(sh->kills, 1);
 	}
 
 	/* Drain: clients finish their connections, each within STALL_MS. */
