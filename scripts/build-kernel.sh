@@ -39,7 +39,7 @@ kmake=(make -C "$src" O="$obj" CC="$cc" HOSTCC="$cc" LOCALVERSION="$localversion
 # Reconfigure only when the fragment or the tree's Kconfig changed.
 config_id=$(cat "${fragments[@]}" "$src/Makefile" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$obj/.config-id" 2>/dev/null)" != "$config_id" ]; then
-	log "configuring: tinyconfig + $(cd "$REPO" && echo "${fragments[@]#"$REPO"/}" | sed 's/ / + /g')"
+	log "configuring: tinyconfig + $(echo "${fragments[@]#"$REPO"/}" | sed 's/ / + /g')"
 	"${kmake[@]}" -s tinyconfig >/dev/null
 	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${fragments[@]}" >/dev/null
 	"${kmake[@]}" -s olddefconfig >/dev/null

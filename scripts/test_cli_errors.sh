@@ -63,7 +63,7 @@ expect "deps.sh without root or sudo" "missing packages \(.*\) and neither root 
 	env PATH="$tmp/bin" "$BASH" "$s/deps.sh"
 
 # The stress test refuses a bad duration instead of running a default one.
-harness=$repo/build/patched/src/tools/testing/selftests/filesystems/epoll
+harness=${BUILD_DIR:-$repo/build}/patched/src/tools/testing/selftests/filesystems/epoll
 if [ -f "$harness/../../kselftest_harness.h" ] &&
 	gcc -O2 -I"$harness" -o "$tmp/stress" "$repo/selftests/epoll_rr_stress_test.c" \
 		-luring -lpthread 2>"$tmp/err"; then

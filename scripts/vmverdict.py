@@ -54,6 +54,7 @@ def parse_log(text):
            "programs": {}, "splats": [], "stress": [], "banners": [],
            "host_notes": []}
     prog = None
+    harness_lines = []  # since the last result, for the next one
     for raw in text.splitlines():
         line = raw.rstrip("\r")
         if SPLAT.search(line):
@@ -65,8 +66,9 @@ def parse_log(text):
             log["release"], log["nproc"] = m[1], int(m[2])
         elif m := RUN.match(line):
             prog = {"plan": None, "results": [], "distributions": [],
-                    "rc": None, "pending_log": []}
+                    "rc": None}
             log["programs"][m[1]] = prog
+            harness_lines = []
         elif m := EXIT.match(line):
             if m[1] in log["programs"]:
                 log["programs"][m[1]]["rc"] = int(m[2])
@@ -83,10 +85,10 @@ def parse_log(text):
             prog["results"].append({
                 "name": m[3], "ok": m[1] == "ok",
                 "directive": m[4], "reason": m[5] or "",
-                "log": prog["pending_log"]})
-            prog["pending_log"] = []
+                "log": harness_lines})
+            harness_lines = []
         elif m := HARNESS_LOG.match(line):
-            prog["pending_log"].append(m[1])
+            harness_lines.append(m[1])
         elif m := STRESS.match(line):
             log["stress"].append(m[1])
         elif m := DISTRIBUTION.match(line):
