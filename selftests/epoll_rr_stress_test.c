@@ -3,8 +3,9 @@
  * Stress for EPOLLROUNDROBIN: is the rotating wait queue safe under churn?
  *
  * Worker processes and threads accept from one listening socket through
- * round-robin (or, in the control variant, plain exclusive) registrations
- * while client threads connect as fast as they can.  At the same time:
+ * round-robin registrations on EPOLL_WAKE_FIFO instances (or, in the
+ * control variant, plain exclusive ones on plain instances) while client
+ * threads connect as fast as they can.  At the same time:
  *   - workers EPOLL_CTL_DEL/ADD their item, close and re-create their epoll
  *     instance, and swap their listening fd for a dup() (sometimes without
  *     deleting the old item first);
@@ -57,6 +58,9 @@
 
 #ifndef EPOLLROUNDROBIN
 #define EPOLLROUNDROBIN 0x04000000U	/* bit 26, linux/eventpoll.h */
+#endif
+#ifndef EPOLL_WAKE_FIFO
+#define EPOLL_WAKE_FIFO 0x1		/* epoll_create1(), linux/eventpoll.h */
 #endif
 
 #define DEFAULT_SECS	10
@@ -118,6 +122,7 @@ struct ctx {
 	int listen_fd;
 	struct sockaddr_in addr;
 	uint32_t events;		/* of every listening-socket item */
+	int create_flags;		/* of every epoll instance */
 	bool uring;			/* io_uring accept works here */
 };
 
@@ -216,11 +221,19 @@ static int ep_ctl(struct waiter *w, int op, int fd, uint32_t events)
 	return ret;
 }
 
+static bool have_wake_fifo(void)
+{
+	int epfd = epoll_create1(EPOLL_CLOEXEC | EPOLL_WAKE_FIFO);
+
+	close(epfd);
+	return epfd >= 0;
+}
+
 static void waiter_open_ep(struct waiter *w, bool nested)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 
-	w->ep = epoll_create1(EPOLL_CLOEXEC);
+	w->ep = epoll_create1(w->c->create_flags);
 	if (w->ep < 0)
 		report_error(w->c, "epoll_create1");
 	ep_ctl(w, EPOLL_CTL_ADD, w->lfd, w->c->events);
@@ -228,7 +241,7 @@ static void waiter_open_ep(struct waiter *w, bool nested)
 	if (!nested)
 		return;
 	/* Epoll targets take neither EPOLLEXCLUSIVE nor EPOLLROUNDROBIN. */
-	w->outer = epoll_create1(EPOLL_CLOEXEC);
+	w->outer = epoll_create1(w->c->create_flags);
 	if (w->outer < 0 || epoll_ctl(w->outer, EPOLL_CTL_ADD, w->ep, &ev))
 		report_error(w->c, "nested epoll");
 }
@@ -481,7 +494,7 @@ static int pool_run(struct ctx *c)
 	int i, bad = 0;
 
 	p.shared_lfd = dup(c->listen_fd);
-	p.shared_ep = epoll_create1(EPOLL_CLOEXEC);
+	p.shared_ep = epoll_create1(c->create_flags);
 	if (p.shared_lfd < 0 || p.shared_ep < 0 ||
 	    epoll_ctl(p.shared_ep, EPOLL_CTL_ADD, p.shared_lfd, &ev)) {
 		report_error(c, "shared epoll");
@@ -570,7 +583,7 @@ static int pollfree_run(struct ctx *c)
 		pid_t pid;
 
 		for (i = 0; i < NR_SIGNALFD_EPS; i++)
-			__atomic_store_n(&pf.ep[i], epoll_create1(EPOLL_CLOEXEC),
+			__atomic_store_n(&pf.ep[i], epoll_create1(c->create_flags),
 					 __ATOMIC_RELAXED);
 		pid = fork();
 		if (pid == 0) {
@@ -788,8 +801,13 @@ FIXTURE_SETUP(stress)
 
 	if (variant->roundrobin && !have_roundrobin())
 		SKIP(return, "kernel lacks EPOLLROUNDROBIN");
+	if (variant->roundrobin && !have_wake_fifo())
+		SKIP(return, "kernel lacks EPOLL_WAKE_FIFO");
 	self->c.events = EPOLLIN | EPOLLEXCLUSIVE |
 			 (variant->roundrobin ? EPOLLROUNDROBIN : 0);
+	/* Round-robin runs with every instance FIFO, so both paths churn. */
+	self->c.create_flags = EPOLL_CLOEXEC |
+			       (variant->roundrobin ? EPOLL_WAKE_FIFO : 0);
 	self->c.uring = have_io_uring();
 	self->c.sh = mmap(NULL, sizeof(*self->c.sh), PROT_READ | PROT_WRITE,
 			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
