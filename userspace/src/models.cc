@@ -27,8 +27,8 @@ constexpr std::array<ModelInfo, 10> kModels{{
 	 "one epoll per worker on a shared socket, EPOLLEXCLUSIVE|EPOLLROUNDROBIN"},
 	{Model::epoll_shared, "epoll_shared",
 	 "one epoll shared by all workers, EPOLLEXCLUSIVE|EPOLLET"},
-	{Model::epoll_shared_roundrobin, "epoll_shared_roundrobin",
-	 "one epoll shared by all workers, EPOLLEXCLUSIVE|EPOLLROUNDROBIN|EPOLLET"},
+	{Model::epoll_shared_fifo, "epoll_shared_fifo",
+	 "one epoll shared by all workers, EPOLL_WAKE_FIFO, EPOLLEXCLUSIVE|EPOLLET"},
 	{Model::reuseport, "reuseport", "SO_REUSEPORT, one socket per worker (kernel hash)"},
 	{Model::reuseport_cbpf, "reuseport_cbpf",
 	 "SO_REUSEPORT steered by classic BPF: socket = CPU of the SYN mod workers"},
@@ -54,6 +54,16 @@ std::optional<std::string> probe_roundrobin()
 		return "kernel lacks EPOLLROUNDROBIN (EPOLL_CTL_ADD of "
 		       "EPOLLEXCLUSIVE|EPOLLROUNDROBIN: EINVAL)";
 	return errno_text("EPOLL_CTL_ADD", errno);
+}
+
+std::optional<std::string> probe_wake_fifo()
+{
+	Fd ep(epoll_create1(EPOLL_CLOEXEC | EPOLL_WAKE_FIFO));
+	if (ep)
+		return std::nullopt;
+	if (errno == EINVAL)
+		return "kernel lacks EPOLL_WAKE_FIFO (epoll_create1: EINVAL)";
+	return errno_text("epoll_create1", errno);
 }
 
 std::optional<std::string> probe_cbpf()
@@ -132,8 +142,9 @@ std::optional<std::string> unsupported_reason(Model m)
 {
 	switch (m) {
 	case Model::epoll_roundrobin:
-	case Model::epoll_shared_roundrobin:
 		return probe_roundrobin();
+	case Model::epoll_shared_fifo:
+		return probe_wake_fifo();
 	case Model::reuseport_cbpf:
 		return probe_cbpf();
 	case Model::uring:

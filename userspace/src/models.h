@@ -15,7 +15,7 @@ enum class Model {
 	epoll_exclusive,          //   ... with EPOLLEXCLUSIVE
 	epoll_roundrobin,         //   ... with EPOLLEXCLUSIVE | EPOLLROUNDROBIN
 	epoll_shared,             // one epoll for all workers, EPOLLEXCLUSIVE
-	epoll_shared_roundrobin,  //   ... with EPOLLROUNDROBIN
+	epoll_shared_fifo,        //   ... created with EPOLL_WAKE_FIFO
 	reuseport,                // SO_REUSEPORT, one socket per worker
 	reuseport_cbpf,           //   ... steered by a classic BPF program
 	uring,                    // io_uring per worker, single-shot accept

@@ -6,8 +6,12 @@
 
 #include "fd.h"
 
+// linux/eventpoll.h of the patched kernel
 #ifndef EPOLLROUNDROBIN
-#define EPOLLROUNDROBIN (1u << 26) // linux/eventpoll.h of the patched kernel
+#define EPOLLROUNDROBIN (1u << 26)
+#endif
+#ifndef EPOLL_WAKE_FIFO
+#define EPOLL_WAKE_FIFO 0x1 // epoll_create1() flag: wake waiting threads FIFO
 #endif
 
 namespace lab {

@@ -113,7 +113,7 @@ bool is_epoll_per_worker(Model m)
 
 bool is_epoll_shared(Model m)
 {
-	return m == Model::epoll_shared || m == Model::epoll_shared_roundrobin;
+	return m == Model::epoll_shared || m == Model::epoll_shared_fifo;
 }
 
 bool is_reuseport(Model m)
@@ -129,9 +129,8 @@ uint32_t listen_events(Model m)
 	case Model::epoll_roundrobin:
 		return EPOLLIN | EPOLLEXCLUSIVE | EPOLLROUNDROBIN;
 	case Model::epoll_shared:
+	case Model::epoll_shared_fifo:
 		return EPOLLIN | EPOLLET | EPOLLEXCLUSIVE;
-	case Model::epoll_shared_roundrobin:
-		return EPOLLIN | EPOLLET | EPOLLEXCLUSIVE | EPOLLROUNDROBIN;
 	default:
 		return EPOLLIN;
 	}
@@ -176,7 +175,8 @@ Server::Server(const ServerConfig &cfg) : cfg_(cfg)
 	unsigned nep = is_epoll_per_worker(cfg.model) ? cfg.workers :
 		       is_epoll_shared(cfg.model) ? 1 : 0;
 	for (unsigned i = 0; i < nep; i++) {
-		Fd ep(epoll_create1(EPOLL_CLOEXEC));
+		Fd ep(epoll_create1(EPOLL_CLOEXEC |
+				    (cfg.model == Model::epoll_shared_fifo ? EPOLL_WAKE_FIFO : 0)));
 		epoll_event le{}, se{};
 		le.events = listen_events(cfg.model);
 		le.data.fd = listeners_[0].get();

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -102,10 +103,14 @@ TEST_P(Workers, UringMultishotSkews)
 
 TEST_P(Workers, RoundRobinIsEvenOrReportedUnsupported)
 {
-	for (auto m : {lab::Model::epoll_roundrobin, lab::Model::epoll_shared_roundrobin}) {
+	const std::pair<lab::Model, const char *> models[] = {
+		{lab::Model::epoll_roundrobin, "kernel lacks EPOLLROUNDROBIN"},
+		{lab::Model::epoll_shared_fifo, "kernel lacks EPOLL_WAKE_FIFO"},
+	};
+	for (auto [m, lacks] : models) {
 		if (auto why = lab::unsupported_reason(m)) {
 			// An unpatched kernel: the server refuses, never substitutes.
-			EXPECT_NE(why->find("kernel lacks EPOLLROUNDROBIN"), std::string::npos);
+			EXPECT_NE(why->find(lacks), std::string::npos) << *why;
 			lab::ServerConfig sc;
 			sc.model = m;
 			EXPECT_THROW(lab::Server s(sc), std::runtime_error);
