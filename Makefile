@@ -1,21 +1,27 @@
 # EPOLLROUNDROBIN: kernel series, kselftests and the QEMU before/after run.
 #
-#   make vm      main job: build baseline + patched kernels, boot both under
-#                QEMU, run the selftests, print the before/after verdict
-#                (DEBUG_KERNEL=1: also the debug kernel's stress run)
-#   make check   the test command (CI): series checks + 'vm DEBUG_KERNEL=1'
+#   make vm      main job: build baseline + patched kernels of BASE (7.2),
+#                boot both under QEMU, run the selftests, print the
+#                before/after verdict (DEBUG_KERNEL=1: also the debug
+#                kernel's stress run)
+#   make check   the test command (CI): series checks of both bases,
+#                'vm DEBUG_KERNEL=1' on 7.2, the patched kernel on 6.12
 #   make stress  only the debug kernel, stress run of DEBUG_STRESS_SECS (300)
 #   make faults  inject each qemu/faults/*.patch, expect the run to fail
 #   make unit    the unit and integration tests that need no kernel build
+#   make series-sync  rewrite the selftest patch of every base from selftests/
 #
-# Knobs (environment or make variables): KERNEL_SRC=/path/to/linux (default:
-# Debian's linux-source-6.12), BUILD_DIR, SMP (4), VM_TIMEOUT (900 s),
-# VM_MEM (1024 MiB), KVM (auto|0), JOBS (nproc), DEBUG_KERNEL (0|1|only),
+# Knobs (environment or make variables): BASE (7.2|6.12: the kernel base and
+# its series), KERNEL_SRC=/path/to/linux (default: Debian's
+# linux-source-$BASE), BUILD_DIR, SMP (4), VM_TIMEOUT (900 s), VM_MEM
+# (1024 MiB), KVM (auto|0), JOBS (nproc), DEBUG_KERNEL (0|1|only),
 # STRESS_SECS (10), DEBUG_STRESS_SECS (60).
 
 SHELL := /bin/bash
 BUILD_DIR ?= $(CURDIR)/build
-export BUILD_DIR KERNEL_SRC SMP VM_TIMEOUT VM_MEM KVM JOBS DEBUG_KERNEL \
+# The maintained bases, from their one definition in scripts/lib.sh.
+BASES := $(shell sed -n 's/^BASES="\(.*\)"$$/\1/p' scripts/lib.sh)
+export BASE BUILD_DIR KERNEL_SRC SMP VM_TIMEOUT VM_MEM KVM JOBS DEBUG_KERNEL \
 	STRESS_SECS DEBUG_STRESS_SECS
 
 .PHONY: help vm check stress faults deps trees kernels initramfs \
@@ -50,9 +56,13 @@ kernels: trees
 initramfs: trees
 	qemu/mkinitramfs.sh
 
-# Rewrite the selftest patch from selftests/ after editing the test.
-series-sync: trees
-	scripts/series.sh sync-selftest
+# Rewrite the selftest patch of every base from selftests/ after editing
+# the test.
+series-sync: deps
+	set -e; for b in $(BASES); do \
+		BASE=$$b TREES=patched scripts/kernel-trees.sh; \
+		BASE=$$b scripts/series.sh sync-selftest; \
+	done
 
 series-check: trees
 	scripts/series.sh check-selftest

@@ -1,26 +1,28 @@
 #!/usr/bin/env bash
-# build-kernel.sh VARIANT: configure and build $BUILD_DIR/VARIANT/obj/bzImage
-# out of tree: tinyconfig + qemu/kernel.config, from $BUILD_DIR/VARIANT/src.
-# The "debug" variant builds the patched tree with qemu/debug.config on top
-# (lockdep, KASAN, list and object debugging, lockup detectors).
+# build-kernel.sh VARIANT: configure and build $BUILD_DIR/$BASE/VARIANT/obj/bzImage
+# out of tree: tinyconfig + qemu/kernel.config, from $BUILD_DIR/$BASE/VARIANT/src.
+# The "debug" variant builds the patched tree with qemu/debug.config and
+# qemu/debug-$BASE.config on top (lockdep, KASAN, list and object debugging,
+# lockup detectors).
 # Uses ccache when installed; prints progress while make runs.
+# shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 variant=${1:?usage: build-kernel.sh VARIANT}
 check_variant "$variant"
-LOG_TAG=$variant
-src=$BUILD_DIR/$variant/src
-obj=$BUILD_DIR/$variant/obj
+LOG_TAG=$BASE/$variant
+src=$BASE_DIR/$variant/src
+obj=$BASE_DIR/$variant/obj
 fragments=("$REPO/qemu/kernel.config")
-buildlog=$BUILD_DIR/$variant/build.log
+buildlog=$BASE_DIR/$variant/build.log
 # Kernel release suffix; also keeps setlocalversion from appending "+".
 case $variant in
 baseline) localversion= ;;
 patched) localversion=-rr ;;
 debug)
 	localversion=-rr-debug
-	src=$BUILD_DIR/patched/src
-	fragments+=("$REPO/qemu/debug.config")
+	src=$BASE_DIR/patched/src
+	fragments+=("$REPO/qemu/debug.config" "$REPO/qemu/debug-$BASE.config")
 	;;
 bisect) localversion=-bisect ;;
 esac

@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# The test command: every check of the project, then one summary line
-# "N passed, N failed, N skipped".  Steps:
-#   unit tests of the verdict parser, of the userspace C++ (CTest) and of
-#   kernel-trees.sh's error handling;
-#   the selftest patch matches selftests/;
-#   checkpatch --strict; every patch builds (bisect); the VM run
-#   (scripts/vmtest.sh) with the debug kernel's stress run, whose checks
-#   count one each.
-# CHECK_BISECT=0 leaves out the per-patch builds, DEBUG_KERNEL=0 the debug
-# kernel; CHECK_FAULTS=1 adds scripts/faults.sh (about 4 min per fault).
-source "$(dirname "$0")/lib.sh"
+# The test command: every check of the project, on every base (only
+# KERNEL_SRC's if set), then one summary line "N passed, N failed,
+# N skipped".  Steps:
+#   unit tests of the verdict parser, of the userspace C++ (CTest), of
+#   kernel-trees.sh's error handling and of bad input to every script;
+#   per base: the series applies (kernel trees), the selftest patch matches
+#   selftests/, checkpatch --strict;
+#   on the newest base: every patch builds (bisect), then the VM run
+#   (scripts/vmtest.sh) of the baseline, patched and debug kernels with the
+#   debug kernel's stress run;
+#   on the older bases: the VM run of the patched kernel.
+# The checks of each VM run count one each.  CHECK_BISECT=0 leaves out the
+# per-patch builds, DEBUG_KERNEL=0 the debug kernel; CHECK_FAULTS=1 adds
+# scripts/faults.sh on the newest base (about 4 min per fault).
 LOG_TAG=check
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 export DEBUG_KERNEL=${DEBUG_KERNEL:-1}
+newest=${BASES%% *}
+check_bases=$BASES
+[ -z "$KERNEL_SRC" ] || check_bases=$BASE
 
 "$REPO/scripts/deps.sh"
 
@@ -74,17 +82,28 @@ run "verdict parser unit tests" \
 	python3 -m unittest discover -s "$REPO/scripts" -p 'test_*.py'
 run "userspace unit tests (CTest)" ctest_userspace
 run "kernel-trees.sh error handling" "$REPO/scripts/test_kernel_trees.sh"
-run "kernel trees" "$REPO/scripts/kernel-trees.sh"
+# The cheap checks of every base first, so that a broken series shows early.
+for b in $check_bases; do
+	run "$b: kernel trees (the series applies)" env BASE="$b" "$REPO/scripts/kernel-trees.sh"
+done
 run "scripts refuse bad input" "$REPO/scripts/test_cli_errors.sh"
-run "selftest patch matches selftests/" "$REPO/scripts/series.sh" check-selftest
-run "checkpatch --strict" "$REPO/scripts/series.sh" checkpatch
-if [ "${CHECK_BISECT:-1}" = 1 ]; then
-	run "every patch builds" "$REPO/scripts/series.sh" bisect
-fi
-run "VM run" "$REPO/scripts/vmtest.sh"
-if [ "${CHECK_FAULTS:-0}" = 1 ]; then
-	run "injected faults are caught" "$REPO/scripts/faults.sh"
-fi
+for b in $check_bases; do
+	run "$b: selftest patch matches selftests/" env BASE="$b" "$REPO/scripts/series.sh" check-selftest
+	run "$b: checkpatch --strict" env BASE="$b" "$REPO/scripts/series.sh" checkpatch
+done
+for b in $check_bases; do
+	if [ "$b" != "$newest" ]; then
+		run "$b: VM run (patched kernel)" env BASE="$b" KERNELS=patched "$REPO/scripts/vmtest.sh"
+		continue
+	fi
+	if [ "${CHECK_BISECT:-1}" = 1 ]; then
+		run "$b: every patch builds" env BASE="$b" "$REPO/scripts/series.sh" bisect
+	fi
+	run "$b: VM run" env BASE="$b" "$REPO/scripts/vmtest.sh"
+	if [ "${CHECK_FAULTS:-0}" = 1 ]; then
+		run "$b: injected faults are caught" env BASE="$b" "$REPO/scripts/faults.sh"
+	fi
+done
 
 log "finished in $(elapsed "$start")"
 for f in "${failures[@]}"; do

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Install the Debian packages the project needs, if any is missing.
+# Install the Debian packages the project needs, if any is missing, and
+# fetch the kernel source of every base (scripts/lib.sh's base_settings):
+# from the machine's apt, or, for a base only a newer Debian suite carries,
+# through scripts/fetch-source.sh into $SOURCE_CACHE, once.
 # Runs apt-get as root, or through sudo.  DEPS_SKIP=1 skips the step.
-set -euo pipefail
+LOG_TAG=deps
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 PACKAGES=(
 	# kernel build
@@ -13,9 +18,13 @@ PACKAGES=(
 	cmake g++ libgtest-dev liburing-dev nlohmann-json3-dev
 	# the client-vs-wrk benchmark, charts of acceptlab compare
 	wrk gnuplot-nox
-	# kernel source (the default base) and the VM
-	linux-source-6.12 qemu-system-x86 busybox-static
+	# the VM; the keyring checks the kernel sources fetched from newer suites
+	qemu-system-x86 busybox-static debian-archive-keyring
 )
+for b in $BASES; do
+	base_settings "$b"
+	[ -n "$DEB_SUITE" ] || PACKAGES+=("$DEB_SOURCE_PKG")
+done
 
 [ "${DEPS_SKIP:-0}" = 1 ] && exit 0
 
@@ -24,19 +33,24 @@ for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing+=("$p")
 done
-[ ${#missing[@]} = 0 ] && exit 0
-
-if [ "$(id -u)" = 0 ]; then
-	sudo=()
-elif command -v sudo >/dev/null; then
-	sudo=(sudo)
-else
-	echo "[deps] error: missing packages (${missing[*]}) and neither root nor sudo" >&2
-	exit 1
+if [ ${#missing[@]} != 0 ]; then
+	if [ "$(id -u)" = 0 ]; then
+		sudo=()
+	elif command -v sudo >/dev/null; then
+		sudo=(sudo)
+	else
+		die "missing packages (${missing[*]}) and neither root nor sudo"
+	fi
+	apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq)
+	log "installing: ${missing[*]}"
+	"${apt[@]}" update
+	"${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null
+	log "done"
 fi
 
-apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq)
-echo "[deps] installing: ${missing[*]}" >&2
-"${apt[@]}" update
-"${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null
-echo "[deps] done" >&2
+# The sources to fetch; not the one a KERNEL_SRC tree stands in for.
+for b in $BASES; do
+	base_settings "$b"
+	[ -n "$DEB_SUITE" ] && { [ -z "$KERNEL_SRC" ] || [ "$b" != "$BASE" ]; } || continue
+	"$REPO/scripts/fetch-source.sh" "$DEB_SOURCE_PKG" "$DEB_SUITE" "$DEB_TARBALL"
+done

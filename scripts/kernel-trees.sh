@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
-# Prepare the kernel source trees under $BUILD_DIR:
+# Prepare the kernel source trees of one base (BASE, scripts/lib.sh) under
+# $BUILD_DIR/$BASE:
 #   baseline/src  a copy of the base tree
-#   patched/src   a git repository: the base tree plus kernel-patches/*.patch
-# The base tree is Debian's linux-source-6.12, or KERNEL_SRC; it is only read.
+#   patched/src   a git repository: the base tree plus the base's series
+#                 (kernel-patches/*.patch, kernel-patches/6.12/*.patch)
+# The base tree is Debian's linux-source-$BASE, or KERNEL_SRC; it is only read.
 # Trees are reused while the base and the series are unchanged; on a series
 # change only the files that change are rewritten, so the rebuild is
 # incremental.  A series that does not apply leaves patched/src as it was.
 # TREES=patched prepares only the patched tree.
-source "$(dirname "$0")/lib.sh"
 LOG_TAG=trees
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 TREES=${TREES:-baseline patched}
 
-GIT=(git -c user.name=vmtest -c user.email=vmtest@localhost -c advice.detachedHead=false)
+# gc.auto=0: the first commit of a kernel tree would start a background
+# repack, minutes of CPU time taken from the builds.
+GIT=(git -c user.name=vmtest -c user.email=vmtest@localhost -c advice.detachedHead=false -c gc.auto=0)
 
 base_id() {
 	if [ -z "$KERNEL_SRC" ]; then
-		printf 'deb %s %s\n' "$DEB_SOURCE_PKG" \
-			"$(dpkg-query -W -f='${Version}' "$DEB_SOURCE_PKG" 2>/dev/null)"
+		printf 'deb %s %s\n' "$DEB_SOURCE_PKG" "$(deb_version)"
 	else
 		printf 'dir %s %s\n' "$(realpath "$KERNEL_SRC")" \
 			"$(git -C "$KERNEL_SRC" rev-parse HEAD 2>/dev/null || true)"
@@ -34,15 +38,12 @@ copy_base() {
 	rm -rf "$dest" "$tmp"
 	mkdir -p "$tmp"
 	if [ -z "$KERNEL_SRC" ]; then
-		local tarball
-		tarball=$(ls /usr/src/"$DEB_SOURCE_PKG".tar.* 2>/dev/null | head -n1)
-		[ -n "$tarball" ] ||
-			die "no /usr/src/$DEB_SOURCE_PKG.tar.*: run scripts/deps.sh or set KERNEL_SRC=/path/to/linux"
-		log "extracting $tarball"
-		tar -xf "$tarball" -C "$tmp" --strip-components=1
+		[ -f "$DEB_TARBALL" ] ||
+			die "no $DEB_TARBALL: run scripts/deps.sh or set KERNEL_SRC=/path/to/linux"
+		log "extracting $DEB_TARBALL"
+		tar -xf "$DEB_TARBALL" -C "$tmp" --strip-components=1
 	else
-		[ -d "$KERNEL_SRC" ] && [ -r "$KERNEL_SRC/Makefile" ] ||
-			die "KERNEL_SRC=$KERNEL_SRC is not a readable directory with a Makefile"
+		# lib.sh checked the Makefile and took the base from it.
 		[ -f "$KERNEL_SRC/kernel/sched/wait.c" ] && [ -f "$KERNEL_SRC/fs/eventpoll.c" ] ||
 			die "KERNEL_SRC=$KERNEL_SRC is not a Linux tree (no kernel/sched/wait.c or fs/eventpoll.c)"
 		log "copying $KERNEL_SRC"
@@ -57,7 +58,7 @@ copy_base() {
 }
 
 prepare_baseline() {
-	local dir=$BUILD_DIR/baseline id=$1
+	local dir=$BASE_DIR/baseline id=$1
 
 	if [ -d "$dir/src" ] && [ "$(cat "$dir/base-id" 2>/dev/null)" = "$id" ]; then
 		return
@@ -92,7 +93,7 @@ apply_series() {
 }
 
 prepare_patched() {
-	local dir=$BUILD_DIR/patched id=$1 series_id commit
+	local dir=$BASE_DIR/patched id=$1 series_id commit
 	local patches=("$PATCH_DIR"/*.patch)
 
 	[ -e "${patches[0]}" ] || die "no patches in $PATCH_DIR"
@@ -125,7 +126,7 @@ main() {
 	id=$(base_id)
 	case " $TREES " in *" baseline "*) prepare_baseline "$id" ;; esac
 	case " $TREES " in *" patched "*) prepare_patched "$id" ;; esac
-	log "trees ready in $BUILD_DIR (base: $(base_label))"
+	log "trees ready in $BASE_DIR (base: $(base_label))"
 }
 
 main "$@"

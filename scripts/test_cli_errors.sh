@@ -42,9 +42,18 @@ expect "boot.sh HANG_SECS=5" "HANG_SECS must be a number of seconds, at least 20
 expect "boot.sh VMTEST_ONLY with a space" "VMTEST_ONLY must be" env VMTEST_ONLY="a b" "$q/boot.sh" patched
 expect "boot.sh without a kernel" "bzImage missing: build it first" "$q/boot.sh" patched
 expect "vmtest.sh DEBUG_KERNEL=2" "DEBUG_KERNEL must be 0, 1 or only" env DEBUG_KERNEL=2 "$s/vmtest.sh"
+expect "vmtest.sh KERNELS=bisect" "KERNELS: bisect is a build-only tree" env KERNELS=bisect "$s/vmtest.sh"
+for script in scripts/vmtest.sh scripts/check.sh scripts/kernel-trees.sh scripts/deps.sh \
+	scripts/build-kernel.sh qemu/boot.sh qemu/mkinitramfs.sh; do
+	expect "$(basename "$script") unknown BASE" "unknown BASE '5.4' \(expected one of: 7.2 6.12\)" \
+		env BASE=5.4 "$BASH" "$repo/$script" patched
+done
+expect "series.sh unknown BASE" "unknown BASE '7'" env BASE=7 "$s/series.sh" check-selftest
 expect "faults.sh unknown fault" "no fault 'nope' \(have: " "$s/faults.sh" nope
 expect "series.sh unknown command" "usage: series.sh" "$s/series.sh" nope
 expect "mkinitramfs.sh without trees" "kselftest_harness.h missing" "$q/mkinitramfs.sh"
+expect "mkinitramfs.sh UPSTREAM_TEST_TIMEOUT=abc" "UPSTREAM_TEST_TIMEOUT must be a positive number" \
+	env UPSTREAM_TEST_TIMEOUT=abc "$q/mkinitramfs.sh"
 expect "vmverdict.py without --smp" "error: the following arguments are required: --smp" \
 	python3 "$s/vmverdict.py" x=y
 expect "vmverdict.py bad log spec" "error: expected KERNEL=SERIAL_LOG" \
@@ -58,12 +67,17 @@ mkdir -p "$tmp/bin"
 printf '#!/bin/sh\nexit 1\n' >"$tmp/bin/dpkg-query"
 printf '#!/bin/sh\necho 1000\n' >"$tmp/bin/id"
 chmod +x "$tmp/bin/dpkg-query" "$tmp/bin/id"
-ln -s "$(command -v grep)" "$tmp/bin/grep"
+for tool in grep dirname nproc; do
+	ln -s "$(command -v "$tool")" "$tmp/bin/$tool"
+done
 expect "deps.sh without root or sudo" "missing packages \(.*\) and neither root nor sudo" \
 	env PATH="$tmp/bin" "$BASH" "$s/deps.sh"
 
 # The stress test refuses a bad duration instead of running a default one.
-harness=${BUILD_DIR:-$repo/build}/patched/src/tools/testing/selftests/filesystems/epoll
+# Its harness comes from the default base's tree.
+# shellcheck source=scripts/lib.sh
+base_dir=$(source "$repo/scripts/lib.sh" && echo "$BASE_DIR")
+harness=$base_dir/patched/src/tools/testing/selftests/filesystems/epoll
 if [ -f "$harness/../../kselftest_harness.h" ] &&
 	gcc -O2 -I"$harness" -o "$tmp/stress" "$repo/selftests/epoll_rr_stress_test.c" \
 		-luring -lpthread 2>"$tmp/err"; then

@@ -1,6 +1,7 @@
 """Unit tests of the serial-log parser and verdict rules (vmverdict.py)."""
 
 import io
+import json
 import os
 import sys
 import tempfile
@@ -102,6 +103,18 @@ class ParseTest(unittest.TestCase):
         self.assertEqual(sorted(log["banners"]), ["KASAN", "lockdep"])
         self.assertEqual(log["splats"], [])
 
+    def test_guest_notes_are_kept_and_printed(self):
+        text = GOOD_DEBUG.replace(
+            "vmtest: run epoll_rr_stress_test",
+            "vmtest: note: epoll_wakeup_test: epoll65 excluded on this kernel\n"
+            "vmtest: run epoll_rr_stress_test")
+        log = vmverdict.parse_log(text)
+        self.assertEqual(log["guest_notes"],
+                         ["epoll_wakeup_test: epoll65 excluded on this kernel"])
+        self.assertEqual(log["programs"]["epoll_rr_stress_test"]["plan"], 1)
+        _, out = verdict_of({"debug": text})
+        self.assertIn("note: debug: epoll_wakeup_test: epoll65 excluded", out)
+
     def test_splats_found_in_kernel_lines(self):
         text = GOOD_PATCHED.replace(
             "[    2.0] reboot",
@@ -117,9 +130,10 @@ class VerdictTest(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn("verdict: PASS", out)
         self.assertIn("[10 10 10 10] J=1.00", out)
-        # baseline: 6 checks + 1 result; patched: 7 checks + 3 results.
+        # baseline: 6 checks + 1 result + EPOLLEXCLUSIVE; patched: 7 checks
+        # + 3 results + EPOLLEXCLUSIVE.
         self.assertTrue(out.rstrip().endswith(
-            "17 passed, 0 failed, 2 skipped"), out)
+            "19 passed, 0 failed, 2 skipped"), out)
 
     def test_good_debug_run_passes(self):
         rc, out = verdict_of({"debug": GOOD_DEBUG})
@@ -172,10 +186,56 @@ class VerdictTest(unittest.TestCase):
         self.assert_fails({"patched": bad}, "skipped where it must run")
 
     def test_other_skip_on_baseline_fails(self):
-        bad = GOOD_BASELINE.replace(
-            "ok 3 accept.procs_exclusive.sequential",
-            "ok 3 accept.procs_exclusive.sequential # SKIP no network")
-        self.assert_fails({"baseline": bad}, "skipped where it must run")
+        for reason in ("no network", "kernel lacks io_uring",
+                       "kernel lacks EPOLLROUNDROBIN and IPv6"):
+            bad = GOOD_BASELINE.replace(
+                "ok 3 accept.procs_exclusive.sequential",
+                f"ok 3 accept.procs_exclusive.sequential # SKIP {reason}")
+            self.assert_fails({"baseline": bad}, "skipped where it must run")
+
+    def test_missing_wake_fifo_skip_on_baseline_passes(self):
+        log = GOOD_BASELINE.replace("1..3", "1..5").replace(
+            "vmtest: exit",
+            "ok 4 accept.threads_fifo.sequential # SKIP kernel lacks "
+            "EPOLL_WAKE_FIFO\n"
+            "ok 5 acceptlab.epoll_shared_roundrobin # SKIP kernel lacks "
+            "EPOLL_WAKE_FIFO (epoll_create1: EINVAL)\nvmtest: exit")
+        rc, out = verdict_of({"baseline": log})
+        self.assertEqual(rc, 0, out)
+        self.assertTrue(out.rstrip().endswith(
+            "8 passed, 0 failed, 4 skipped"), out)
+
+    def test_fair_plain_exclusive_fails_on_every_kernel(self):
+        for kernel, log in (("baseline", GOOD_BASELINE),
+                            ("patched", GOOD_PATCHED)):
+            bad = log.replace("procs_exclusive sequential: 40 0 0 0",
+                              "procs_exclusive sequential: 10 10 10 10")
+            self.assert_fails({kernel: bad},
+                              "EPOLLEXCLUSIVE: one worker takes every "
+                              "sequential connection: procs_exclusive "
+                              "sequential: [10 10 10 10]")
+
+    def test_missing_plain_exclusive_distribution_fails(self):
+        bad = GOOD_PATCHED.replace(
+            "# distribution procs_exclusive sequential: 40 0 0 0 "
+            "jain=0.250\n", "")
+        self.assert_fails({"patched": bad}, "epoll_roundrobin_test printed "
+                          "no '# distribution procs_exclusive sequential'")
+
+    def test_base_in_title_and_json(self):
+        with tempfile.TemporaryDirectory() as d:
+            path, out_json = (os.path.join(d, n) for n in ("p.log", "r.json"))
+            with open(path, "w") as f:
+                f.write(GOOD_PATCHED)
+            out = io.StringIO()
+            with redirect_stdout(out):
+                rc = vmverdict.main(["--smp", "4", "--base", "7.2",
+                                     "--json", out_json, f"patched={path}"])
+            self.assertEqual(rc, 0, out.getvalue())
+            self.assertIn("Accepts per worker on Linux 7.2 (4 workers;",
+                          out.getvalue())
+            with open(out_json) as f:
+                self.assertEqual(json.load(f)["base"], "7.2")
 
     def test_missing_result_fails(self):
         bad = GOOD_PATCHED.replace("ok 3 accept.procs_exclusive.sequential\n",

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The main job: prepare the trees, build the baseline and patched kernels,
-# pack the initramfs, boot both under QEMU, then print the before/after
-# table and the verdict (exit 1 if anything failed).
+# The main job, on one base (BASE, default the newest; or KERNEL_SRC's):
+# prepare the trees, build the baseline and patched kernels, pack the
+# initramfs, boot both under QEMU, then print the before/after table and the
+# verdict (exit 1 if anything failed).  Everything lands in $BUILD_DIR/$BASE.
 # DEBUG_KERNEL=1 adds the debug kernel (patched + qemu/debug.config), which
 # runs the stress test for DEBUG_STRESS_SECS; DEBUG_KERNEL=only runs just it.
+# KERNELS="patched" (a list of variants) overrides that choice.
+# shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 LOG_TAG=vmtest
 SMP=${SMP:-4}
@@ -14,10 +17,15 @@ case ${DEBUG_KERNEL:-0} in
 only) kernels="debug" ;;
 *) die "DEBUG_KERNEL must be 0, 1 or only, not '$DEBUG_KERNEL'" ;;
 esac
+kernels=${KERNELS:-$kernels}
+for v in $kernels; do
+	[ "$v" != bisect ] || die "KERNELS: bisect is a build-only tree"
+	check_variant "$v"
+done
 
 start=$(date +%s)
 step() {
-	log "== $* ($(elapsed "$start"))"
+	log "== $BASE: $* ($(elapsed "$start"))"
 }
 
 step "kernel trees"
@@ -37,10 +45,11 @@ step "verdict"
 set +e
 logs=()
 for v in $kernels; do
-	logs+=("$v=$BUILD_DIR/$v/serial.log")
+	logs+=("$v=$BASE_DIR/$v/serial.log")
 done
-python3 "$REPO/scripts/vmverdict.py" --smp "$SMP" --json "$BUILD_DIR/results.json" "${logs[@]}"
+python3 "$REPO/scripts/vmverdict.py" --smp "$SMP" --base "$BASE" \
+	--json "$BASE_DIR/results.json" "${logs[@]}"
 rc=$?
 set -e
-log "done in $(elapsed "$start"); serial logs in $BUILD_DIR/<kernel>/serial.log, results in $BUILD_DIR/results.json"
+log "done in $(elapsed "$start"); serial logs in $BASE_DIR/<kernel>/serial.log, results in $BASE_DIR/results.json"
 exit $rc
