@@ -55,7 +55,7 @@ gcc -static -O2 -I"$harness_dir" -o "$root/tests/epoll_wakeup_test" "$wrapper" -
 
 log "building acceptlab (static)"
 cmake -S "$REPO" -B "$BUILD_DIR/userspace-static" -DACCEPTLAB_STATIC=ON >/dev/null
-cmake --build "$BUILD_DIR/userspace-static" --target acceptlab -j"$JOBS" >/dev/null
+CCACHE_BASEDIR=$REPO cmake --build "$BUILD_DIR/userspace-static" --target acceptlab -j"$JOBS" >/dev/null
 install -m 755 "$BUILD_DIR/userspace-static/userspace/acceptlab" "$root/bin/acceptlab"
 install -m 755 "$REPO/qemu/acceptlab-ktap.sh" "$root/tests/acceptlab_models"
 

@@ -5,6 +5,9 @@
 # qemu/debug-$BASE.config on top (lockdep, KASAN, list and object debugging,
 # lockup detectors).
 # Uses ccache when installed; prints progress while make runs.
+# Keeps every image it builds in $KERNEL_CACHE, outside the clone, under a key
+# of everything that goes into it, and copies it from there instead of
+# building when the key matches (KERNEL_CACHE= always builds).
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -29,6 +32,7 @@ esac
 
 [ -f "$src/Makefile" ] || die "$src is missing: run scripts/kernel-trees.sh first"
 mkdir -p "$obj"
+image=$obj/arch/x86/boot/bzImage
 
 cc=gcc
 if command -v ccache >/dev/null; then
@@ -40,6 +44,39 @@ kmake=(make -C "$src" O="$obj" CC="$cc" HOSTCC="$cc" LOCALVERSION="$localversion
 
 # Reconfigure only when the fragment or the tree's Kconfig changed.
 config_id=$(cat "${fragments[@]}" "$src/Makefile" | sha256sum | cut -d' ' -f1)
+
+# source_id: what identifies the source exactly, or nothing if it cannot be
+# known cheaply: the git tree of a patched, debug or bisect tree nobody
+# edited, or the Debian package version of the baseline.  A baseline from
+# KERNEL_SRC is never cached (its directory may change under the same name).
+source_id() {
+	if [ -e "$src/.git" ]; then
+		[ -z "$(git -C "$src" status --porcelain --untracked-files=no)" ] || return 0
+		echo "git-tree $(git -C "$src" rev-parse 'HEAD^{tree}')"
+	elif [ "$variant" = baseline ] && [ -z "$KERNEL_SRC" ]; then
+		cat "$BASE_DIR/baseline/base-id"
+	fi
+}
+
+# A warm ccache still spends 1.5 to 2 minutes per kernel on make's checks,
+# the link and the compression; a cached image takes no time at all.  The
+# key covers the source, the configuration, the compiler and linker, this
+# script and the release suffix.
+cache_key=
+if [ -n "$KERNEL_CACHE" ] && sid=$(source_id) && [ -n "$sid" ]; then
+	cache_key=$({
+		echo "$sid" "$config_id" "localversion=$localversion"
+		gcc --version | head -n1
+		ld --version | head -n1
+		cat "$0"
+	} | sha256sum | cut -c1-32)
+	if [ -f "$KERNEL_CACHE/$cache_key/bzImage" ]; then
+		install -D -m 644 "$KERNEL_CACHE/$cache_key/bzImage" "$image"
+		touch "$KERNEL_CACHE/$cache_key"
+		log "cached image for $sid (key $cache_key in $KERNEL_CACHE; KERNEL_CACHE= to build anyway)"
+		exit 0
+	fi
+fi
 if [ "$(cat "$obj/.config-id" 2>/dev/null)" != "$config_id" ]; then
 	log "configuring: tinyconfig + $(echo "${fragments[@]#"$REPO"/}" | sed 's/ / + /g')"
 	"${kmake[@]}" -s tinyconfig >/dev/null
@@ -71,4 +108,15 @@ if ! wait "$pid"; then
 	grep -E 'error|Error' "$buildlog" | head -n 20 >&2
 	die "kernel build failed after $(elapsed "$start"); see $buildlog"
 fi
-log "built $obj/arch/x86/boot/bzImage in $(elapsed "$start")"
+log "built $image in $(elapsed "$start")"
+
+if [ -n "$cache_key" ]; then
+	mkdir -p "$KERNEL_CACHE/$cache_key.tmp.$$"
+	cp "$image" "$KERNEL_CACHE/$cache_key.tmp.$$/bzImage"
+	mv -T "$KERNEL_CACHE/$cache_key.tmp.$$" "$KERNEL_CACHE/$cache_key" 2>/dev/null ||
+		rm -rf "$KERNEL_CACHE/$cache_key.tmp.$$"
+	# Keep the newest KERNEL_CACHE_KEEP images (2 to 4 MB each).
+	find "$KERNEL_CACHE" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' |
+		sort -rn | tail -n +"$((KERNEL_CACHE_KEEP + 1))" | cut -d' ' -f2- |
+		xargs -r rm -rf
+fi

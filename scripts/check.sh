@@ -3,7 +3,8 @@
 # KERNEL_SRC's if set), then one summary line "N passed, N failed,
 # N skipped".  Steps:
 #   unit tests of the verdict parser, of the userspace C++ (CTest), of
-#   kernel-trees.sh's error handling and of bad input to every script;
+#   kernel-trees.sh's error handling, of the kernel image cache and of bad
+#   input to every script;
 #   per base: the series applies (kernel trees), the selftest patch matches
 #   selftests/, checkpatch --strict;
 #   on the newest base: every patch builds (bisect), then the VM run
@@ -74,7 +75,7 @@ run() {
 
 ctest_userspace() {
 	cmake -S "$REPO" -B "$BUILD_DIR/userspace" >/dev/null &&
-		cmake --build "$BUILD_DIR/userspace" -j"$JOBS" &&
+		CCACHE_BASEDIR=$REPO cmake --build "$BUILD_DIR/userspace" -j"$JOBS" &&
 		ctest --test-dir "$BUILD_DIR/userspace" --output-on-failure
 }
 
@@ -82,6 +83,7 @@ run "verdict parser unit tests" \
 	python3 -m unittest discover -s "$REPO/scripts" -p 'test_*.py'
 run "userspace unit tests (CTest)" ctest_userspace
 run "kernel-trees.sh error handling" "$REPO/scripts/test_kernel_trees.sh"
+run "kernel image cache" "$REPO/scripts/test_kernel_cache.sh"
 # The cheap checks of every base first, so that a broken series shows early.
 for b in $check_bases; do
 	run "$b: kernel trees (the series applies)" env BASE="$b" "$REPO/scripts/kernel-trees.sh"

@@ -14,6 +14,10 @@ JOBS=${JOBS:-$(nproc)}
 # Downloads that outlive the clone: the source of a base from a Debian
 # suite the machine's apt does not track (scripts/fetch-source.sh).
 SOURCE_CACHE=${SOURCE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/epoll-rr}
+# Built kernel images, by a key of all their inputs (scripts/build-kernel.sh);
+# empty: always build.
+KERNEL_CACHE=${KERNEL_CACHE-$SOURCE_CACHE/kernels}
+KERNEL_CACHE_KEEP=${KERNEL_CACHE_KEEP:-24}
 # The kernel bases the series is maintained for, newest first.  The newest
 # is the default BASE, and its checkpatch.pl checks every series.
 BASES="7.2 6.12"
@@ -23,6 +27,9 @@ VARIANTS="baseline patched debug bisect"
 
 log() { printf '[%s] %s\n' "${LOG_TAG:-vmtest}" "$*" >&2; }
 die() { printf '[%s] error: %s\n' "${LOG_TAG:-vmtest}" "$*" >&2; exit 1; }
+
+[[ $KERNEL_CACHE_KEEP =~ ^[1-9][0-9]*$ ]] ||
+	die "KERNEL_CACHE_KEEP must be a positive number of images, not '$KERNEL_CACHE_KEEP'"
 
 # Seconds since the epoch -> "1m05s".
 elapsed() {
@@ -101,7 +108,8 @@ BASE_DIR=$BUILD_DIR/$BASE
 # All trees sit at the same depth below $BUILD_DIR
 # (<base>/<variant>/src, <base>/<variant>/obj), so with CCACHE_BASEDIR the
 # compiler sees identical relative paths and ccache shares every unchanged
-# object.
+# object.  (The userspace C++ builds use CCACHE_BASEDIR=$REPO, for the same
+# sharing between clones.)
 export CCACHE_BASEDIR=$BUILD_DIR
 export CCACHE_NOHASHDIR=1
 # On a miss, take the dependencies from the compiler's -MMD output instead of

@@ -31,6 +31,8 @@ s=$repo/scripts
 q=$repo/qemu
 expect "build-kernel.sh without a variant" "usage: build-kernel.sh VARIANT" "$s/build-kernel.sh"
 expect "build-kernel.sh unknown variant" "unknown variant 'nope'" "$s/build-kernel.sh" nope
+expect "build-kernel.sh KERNEL_CACHE_KEEP=0" "KERNEL_CACHE_KEEP must be a positive number" \
+	env KERNEL_CACHE_KEEP=0 "$s/build-kernel.sh" patched
 expect "build-kernel.sh without trees" "missing: run scripts/kernel-trees.sh" "$s/build-kernel.sh" debug
 expect "boot.sh unknown variant" "unknown variant" "$q/boot.sh" nope
 expect "boot.sh SMP=0" "SMP must be a positive number" env SMP=0 "$q/boot.sh" patched

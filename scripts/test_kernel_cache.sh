@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Tests of build-kernel.sh's image cache on a fake kernel tree whose
+# Makefile "builds" a bzImage from one file and counts its builds: the same
+# inputs are served from the cache without make, and any change of the
+# committed source, the config fragments or the release suffix builds again;
+# a tree edited by hand, or KERNEL_CACHE=, always builds; the cache keeps at
+# most KERNEL_CACHE_KEEP images.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0 failed=0
+
+check() {
+	local name=$1
+	shift
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "ok - $name"
+	else
+		failed=$((failed + 1))
+		echo "not ok - $name"
+	fi
+}
+
+src=$tmp/build/7.2/patched/src
+obj=$tmp/build/7.2/patched/obj
+cache=$tmp/cache
+export BUILD_COUNT=$tmp/builds
+GIT=(git -C "$src" -c user.name=t -c user.email=t@localhost)
+
+# The targets and the merge script build-kernel.sh calls, nothing more.
+mkdir -p "$src/scripts/kconfig"
+cat >"$src/Makefile" <<'EOF'
+tinyconfig:
+	@: > $(O)/.config
+olddefconfig:
+	@:
+kernelversion:
+	@echo 0.0
+bzImage:
+	@mkdir -p $(O)/arch/x86/boot
+	@cat source.txt > $(O)/arch/x86/boot/bzImage
+	@echo "$(LOCALVERSION)" >> $(O)/arch/x86/boot/bzImage
+	@echo built >> $(BUILD_COUNT)
+EOF
+# merge_config.sh -m -O OBJDIR BASECONFIG FRAGMENT...
+cat >"$src/scripts/kconfig/merge_config.sh" <<'EOF'
+#!/bin/sh
+dir=$3
+shift 3
+cat "$@" > "$dir/.config.new" && mv "$dir/.config.new" "$dir/.config"
+EOF
+chmod +x "$src/scripts/kconfig/merge_config.sh"
+echo one >"$src/source.txt"
+"${GIT[@]}" init -q
+"${GIT[@]}" add -A
+"${GIT[@]}" commit -q -m base
+
+# build VARIANT [VAR=VALUE...]: build-kernel.sh with a fresh obj (as in a
+# new clone), output in $tmp/log.
+build() {
+	local variant=$1
+	shift
+	rm -rf "$tmp/build/7.2/$variant/obj"
+	env BASE=7.2 KERNEL_SRC= BUILD_DIR="$tmp/build" KERNEL_CACHE="$cache" "$@" \
+		"$here/build-kernel.sh" "$variant" >"$tmp/log" 2>&1
+}
+builds() { cat "$BUILD_COUNT" 2>/dev/null | wc -l; }
+entries() { find "$cache" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+image_is() { [ "$(head -n1 "$obj/arch/x86/boot/bzImage")" = "$1" ]; }
+
+build patched
+check "first build runs make" test "$(builds)" = 1
+check "first build stores its image" test "$(entries)" = 1
+build patched
+check "same inputs: no make" test "$(builds)" = 1
+check "same inputs: the image is copied" image_is one
+check "same inputs: says it used the cache" grep -q "cached image for git-tree" "$tmp/log"
+
+echo two >"$src/source.txt"
+"${GIT[@]}" commit -q -a -m two
+build patched
+check "committed change: builds again" test "$(builds)" = 2
+check "committed change: the new image" image_is two
+
+echo three >"$src/source.txt"
+entries_before=$(entries)
+build patched
+check "tree edited by hand: builds" test "$(builds)" = 3
+check "tree edited by hand: nothing stored" test "$(entries)" = "$entries_before"
+"${GIT[@]}" checkout -q source.txt
+
+build debug
+check "other config fragments: builds" test "$(builds)" = 4
+check "other config fragments: its own image" \
+	grep -q -- '-rr-debug' "$tmp/build/7.2/debug/obj/arch/x86/boot/bzImage"
+# The same tree and config under another release suffix.
+git clone -q "$src" "$tmp/build/7.2/bisect/src"
+build bisect
+check "other release suffix: builds" test "$(builds)" = 5
+build patched KERNEL_CACHE=
+check "KERNEL_CACHE= always builds" test "$(builds)" = 6
+echo four >"$src/source.txt"
+"${GIT[@]}" commit -q -a -m four
+build patched KERNEL_CACHE_KEEP=1
+check "KERNEL_CACHE_KEEP=1 leaves the newest image only" test "$(entries)" = 1
+build patched
+check "... and serves it" test "$(builds)" = 7
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
