@@ -108,6 +108,9 @@ rc=${PIPESTATUS[0]}
 set -e
 kill "$watcher" 2>/dev/null || true
 wait "$watcher" 2>/dev/null || true
+# For the reports: under TCG only ratios of runs on one host mean anything.
+host_cpu=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -n1 | tr -s ' ' '_')
+echo "vmtest: qemu accel=$accel smp=$SMP mem=$VM_MEM host_cpus=$(nproc) host_cpu=${host_cpu:-unknown}" >>"$serial"
 if [ -f "$hung" ]; then
 	echo "vmtest: host: no output from the guest for ${HANG_SECS}s: killed as hung" >>"$serial"
 	log "no output from the guest for ${HANG_SECS}s: killed as hung"

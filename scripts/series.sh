@@ -5,12 +5,9 @@
 #                   files it adds are those in selftests/
 #   check-selftest  fail if the selftest patch and selftests/ differ
 #   checkpatch      the newest base's scripts/checkpatch.pl --strict on
-#                   every patch; fail on anything but
-#                     - the missing Signed-off-by, which the stored patches
-#                       lack by design (the export adds it);
-#                     - on the selftest patch, "does MAINTAINERS need
-#                       updating?", if get_maintainer.pl in the base's
-#                       patched tree puts the new test under the VFS entry
+#                   every patch; fail on anything but the missing
+#                   Signed-off-by, which the stored patches lack by design
+#                   (scripts/export.sh adds the submitter's)
 #   bisect          build the kernel after each patch of the series
 # The commands that need a kernel tree use $BUILD_DIR/$BASE/patched/src (made
 # by scripts/kernel-trees.sh).
@@ -23,8 +20,6 @@ SELFTEST_DIR=tools/testing/selftests/filesystems/epoll
 # The files the selftest patch may add, each also in selftests/ or in neither
 # (upstream's directory has none of them).
 SELFTEST_FILES=(epoll_roundrobin_test.c config settings)
-# The MAINTAINERS entry of fs/eventpoll.c (the same name in 6.12 and 7.2).
-VFS_ENTRY="FILESYSTEMS (VFS and infrastructure)"
 GIT=(git -c user.name=vmtest -c user.email=vmtest@localhost -c gc.auto=0)
 tree=$BASE_DIR/patched/src
 newest=${BASES%% *}
@@ -102,17 +97,6 @@ sync_selftest() {
 	"${GIT[@]}" -C "$tree" worktree remove --force "$wt"
 }
 
-# vfs_lists_selftests: get_maintainer.pl of the base's patched tree puts the
-# new test under the VFS entry (the series' MAINTAINERS patch adds the
-# directory there).
-vfs_lists_selftests() {
-	local who
-	who=$(cd "$tree" && ./scripts/get_maintainer.pl --no-git \
-		-f "$SELFTEST_DIR/${SELFTEST_FILES[0]}")
-	# e.g. "Christian Brauner <...> (maintainer:FILESYSTEMS (VFS and ...))"
-	grep -qF ":$VFS_ENTRY)" <<<"$who"
-}
-
 # checkpatch_findings PATCH ALLOWED...: checkpatch's findings on PATCH, one
 # block each, minus those whose first line is one of ALLOWED.
 checkpatch_findings() {
@@ -128,9 +112,8 @@ checkpatch_findings() {
 }
 
 run_checkpatch() {
-	local p out bad=0 allowed vfs_note=
+	local p out bad=0
 	local sob="ERROR: Missing Signed-off-by: line(s)"
-	local maint="WARNING: added, moved or deleted file(s), does MAINTAINERS need updating?"
 	checkpatch_tree=$BUILD_DIR/$newest/patched/src
 	need_tree
 	if ! [ -f "$checkpatch_tree/scripts/checkpatch.pl" ]; then
@@ -138,25 +121,14 @@ run_checkpatch() {
 		BASE=$newest KERNEL_SRC='' TREES=patched "$REPO/scripts/kernel-trees.sh"
 	fi
 	for p in "${patches[@]}"; do
-		allowed=("$sob")
-		if [ "$p" = "$selftest_patch" ]; then
-			if vfs_lists_selftests; then
-				allowed+=("$maint")
-			else
-				vfs_note="get_maintainer.pl puts $SELFTEST_DIR/${SELFTEST_FILES[0]} under no '$VFS_ENTRY'"
-			fi
-		fi
-		out=$(checkpatch_findings "$p" "${allowed[@]}")
+		out=$(checkpatch_findings "$p" "$sob")
 		if [ -n "$out" ]; then
 			printf '%s\n%s\n' "$(basename "$p"):" "$out" >&2
 			bad=1
 		fi
 	done
-	if [ $bad != 0 ]; then
-		[ -z "$vfs_note" ] || log "$vfs_note"
-		die "checkpatch --strict found problems (checkpatch.pl of $newest)"
-	fi
-	log "checkpatch --strict (checkpatch.pl of $newest): ${#patches[@]} patches clean but for the allowed findings"
+	[ $bad = 0 ] || die "checkpatch --strict found problems (checkpatch.pl of $newest)"
+	log "checkpatch --strict (checkpatch.pl of $newest): ${#patches[@]} patches clean but for the missing Signed-off-by"
 }
 
 # Build after each patch in a separate tree (bisect/src, at the same depth

@@ -226,16 +226,26 @@ class VerdictTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             path, out_json = (os.path.join(d, n) for n in ("p.log", "r.json"))
             with open(path, "w") as f:
-                f.write(GOOD_PATCHED)
+                f.write(GOOD_PATCHED + "vmtest: qemu accel=tcg smp=4 "
+                        "host_cpus=2 host_cpu=Some_CPU\n")
             out = io.StringIO()
             with redirect_stdout(out):
                 rc = vmverdict.main(["--smp", "4", "--base", "7.2",
+                                     "--base-version", "deb linux 7.2.13-1",
+                                     "--series-id", "abc",
                                      "--json", out_json, f"patched={path}"])
             self.assertEqual(rc, 0, out.getvalue())
             self.assertIn("Accepts per worker on Linux 7.2 (4 workers;",
                           out.getvalue())
             with open(out_json) as f:
-                self.assertEqual(json.load(f)["base"], "7.2")
+                results = json.load(f)
+            self.assertEqual(results["base"], "7.2")
+            self.assertEqual(results["base_version"], "deb linux 7.2.13-1")
+            self.assertEqual(results["series_id"], "abc")
+            self.assertRegex(results["date"], r"^\d{4}-\d\d-\d\dT")
+            self.assertEqual(results["logs"]["patched"]["qemu"],
+                             {"accel": "tcg", "smp": "4", "host_cpus": "2",
+                              "host_cpu": "Some_CPU"})
 
     def test_missing_result_fails(self):
         bad = GOOD_PATCHED.replace("ok 3 accept.procs_exclusive.sequential\n",

@@ -47,7 +47,10 @@ logs=()
 for v in $kernels; do
 	logs+=("$v=$BASE_DIR/$v/serial.log")
 done
+# What the run tested, so that the export can refuse a stale result.
 python3 "$REPO/scripts/vmverdict.py" --smp "$SMP" --base "$BASE" \
+	--base-version "$(cat "$BASE_DIR/patched/base-id")" \
+	--series-id "$(cat "$BASE_DIR/patched/series-id")" \
 	--json "$BASE_DIR/results.json" "${logs[@]}"
 rc=$?
 set -e

@@ -22,6 +22,7 @@ failed.
 """
 
 import argparse
+import datetime
 import json
 import re
 import sys
@@ -37,6 +38,8 @@ BEGIN = re.compile(r"^vmtest: begin kernel=(\S+) nproc=(\d+)$")
 RUN = re.compile(r"^vmtest: run (\S+)$")
 EXIT = re.compile(r"^vmtest: exit (\S+) rc=(\d+)$")
 HOST_NOTE = re.compile(r"^vmtest: host: (.*)$")
+# How QEMU ran (qemu/boot.sh): "vmtest: qemu accel=tcg host_cpus=2 ...".
+QEMU = re.compile(r"^vmtest: qemu (.*)$")
 # What the guest left out on purpose (qemu/init, VMTEST_EXCLUDE).
 GUEST_NOTE = re.compile(r"^vmtest: note: (.*)$")
 SPLAT = re.compile(
@@ -64,7 +67,7 @@ def parse_log(text):
     """Split one serial log into kernel release, nproc, programs, splats."""
     log = {"release": None, "nproc": None, "finished": False,
            "programs": {}, "splats": [], "stress": [], "banners": [],
-           "host_notes": [], "guest_notes": []}
+           "host_notes": [], "guest_notes": [], "qemu": {}}
     prog = None
     harness_lines = []  # since the last result, for the next one
     for raw in text.splitlines():
@@ -87,6 +90,8 @@ def parse_log(text):
             prog = None
         elif m := HOST_NOTE.match(line):
             log["host_notes"].append(m[1])
+        elif m := QEMU.match(line):
+            log["qemu"] = dict(kv.partition("=")[::2] for kv in m[1].split(" "))
         elif m := GUEST_NOTE.match(line):
             log["guest_notes"].append(m[1])
         elif line == "vmtest: end":
@@ -220,6 +225,12 @@ def main(argv=None):
                     help="CPUs each guest must see")
     ap.add_argument("--json", help="write the results to this file")
     ap.add_argument("--base", help="the kernel base, for the table title")
+    ap.add_argument("--base-version", default="",
+                    help="the exact base tree (e.g. its Debian version), "
+                         "for --json")
+    ap.add_argument("--series-id", default="",
+                    help="identity of the series the kernels were built "
+                         "with, for --json")
     ap.add_argument("logs", nargs="+", metavar="KERNEL=SERIAL_LOG",
                     help="e.g. baseline=build/7.2/baseline/serial.log")
     args = ap.parse_args(argv)
@@ -258,7 +269,11 @@ def main(argv=None):
                f"{verdict.count('skip')} skipped")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"base": args.base, "smp": args.smp, "logs": logs,
+            json.dump({"base": args.base, "base_version": args.base_version,
+                       "series_id": args.series_id,
+                       "date": datetime.datetime.now(datetime.timezone.utc)
+                       .strftime("%Y-%m-%dT%H:%M:%SZ"),
+                       "smp": args.smp, "logs": logs,
                        "checks": [dict(zip(("kernel", "name", "status",
                                             "detail"), c))
                                   for c in verdict.checks],
