@@ -10,6 +10,8 @@
 #   make faults  inject each qemu/faults/*.patch, expect the run to fail
 #   make unit    the unit and integration tests that need no kernel build
 #   make series-sync  rewrite the selftest patch of every base from selftests/
+#   make export  the LKML posting from the last passing run (V=N: version N),
+#                checked, in build/export/vN; sends nothing
 #
 # Knobs (environment or make variables): BASE (7.2|6.12: the kernel base and
 # its series), KERNEL_SRC=/path/to/linux (default: Debian's
@@ -22,9 +24,9 @@ BUILD_DIR ?= $(CURDIR)/build
 # The maintained bases, from their one definition in scripts/lib.sh.
 BASES := $(shell sed -n 's/^BASES="\(.*\)"$$/\1/p' scripts/lib.sh)
 export BASE BUILD_DIR KERNEL_SRC SMP VM_TIMEOUT VM_MEM KVM JOBS DEBUG_KERNEL \
-	STRESS_SECS DEBUG_STRESS_SECS
+	STRESS_SECS DEBUG_STRESS_SECS EXPORT_DIR
 
-.PHONY: help vm check stress faults deps trees kernels initramfs \
+.PHONY: help vm check stress faults deps trees kernels initramfs export \
 	series-sync series-check checkpatch bisect unit clean
 
 help:
@@ -42,6 +44,9 @@ stress: deps
 
 faults: deps
 	scripts/faults.sh
+
+export: deps
+	V=$(or $(V),1) scripts/export.sh
 
 deps:
 	scripts/deps.sh

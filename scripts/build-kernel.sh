@@ -86,7 +86,7 @@ if [ "$(cat "$obj/.config-id" 2>/dev/null)" != "$config_id" ]; then
 	missing=$(cat "${fragments[@]}" | grep -E '^CONFIG_[A-Za-z0-9_]+=' | while read -r line; do
 		grep -qxF "$line" "$obj/.config" || echo "$line"
 	done)
-	[ -z "$missing" ] || die "config fragment options not set in .config (missing dependency?): $(echo $missing)"
+	[ -z "$missing" ] || die "config fragment options not set in .config (missing dependency?): ${missing//$'\n'/ }"
 	echo "$config_id" > "$obj/.config-id"
 fi
 

@@ -4,12 +4,14 @@
 # N skipped".  Steps:
 #   unit tests of the verdict parser, of the userspace C++ (CTest), of
 #   kernel-trees.sh's error handling, of the kernel image cache and of bad
-#   input to every script;
+#   input to every script (the export's too); shellcheck of every script;
 #   per base: the series applies (kernel trees), the selftest patch matches
 #   selftests/, checkpatch --strict;
 #   on the newest base: every patch builds (bisect), then the VM run
 #   (scripts/vmtest.sh) of the baseline, patched and debug kernels with the
-#   debug kernel's stress run;
+#   debug kernel's stress run, then an export of the posting from that run
+#   (scripts/test_export.sh posting: as a test submitter, to a scratch
+#   directory) and its checks against broken copies;
 #   on the older bases: the VM run of the patched kernel.
 # The checks of each VM run count one each.  CHECK_BISECT=0 leaves out the
 # per-patch builds, DEBUG_KERNEL=0 the debug kernel; CHECK_FAULTS=1 adds
@@ -84,6 +86,8 @@ run "verdict parser unit tests" \
 run "userspace unit tests (CTest)" ctest_userspace
 run "kernel-trees.sh error handling" "$REPO/scripts/test_kernel_trees.sh"
 run "kernel image cache" "$REPO/scripts/test_kernel_cache.sh"
+run "shellcheck of every shell script" "$REPO/scripts/shellcheck.sh"
+run "export refuses bad input" "$REPO/scripts/test_export.sh" refusals
 # The cheap checks of every base first, so that a broken series shows early.
 for b in $check_bases; do
 	run "$b: kernel trees (the series applies)" env BASE="$b" "$REPO/scripts/kernel-trees.sh"
@@ -102,6 +106,7 @@ for b in $check_bases; do
 		run "$b: every patch builds" env BASE="$b" "$REPO/scripts/series.sh" bisect
 	fi
 	run "$b: VM run" env BASE="$b" "$REPO/scripts/vmtest.sh"
+	run "$b: export of the posting, and its checks" env BASE="$b" "$REPO/scripts/test_export.sh" posting
 	if [ "${CHECK_FAULTS:-0}" = 1 ]; then
 		run "$b: injected faults are caught" env BASE="$b" "$REPO/scripts/faults.sh"
 	fi

@@ -14,6 +14,9 @@ PACKAGES=(
 	rsync git ccache python3 perl
 	# checkpatch.pl and its spdxcheck.py
 	python3-ply python3-git
+	# the export: git send-email --dry-run, the man pages it patches and
+	# their lint; shellcheck of the scripts
+	git-email libmailtools-perl manpages-dev groff-base shellcheck
 	# userspace C++ and its tests
 	cmake g++ libgtest-dev liburing-dev nlohmann-json3-dev
 	# the client-vs-wrk benchmark, charts of acceptlab compare

@@ -110,7 +110,7 @@ prepare_patched() {
 		echo "$id" > "$dir/base-id"
 	fi
 
-	series_id=$(cat "${patches[@]}" | sha256sum | cut -d' ' -f1)
+	series_id=$(series_id "${patches[@]}")
 	[ "$(cat "$dir/series-id" 2>/dev/null)" = "$series_id" ] && return
 
 	log "applying ${#patches[@]} patches"

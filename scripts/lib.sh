@@ -75,6 +75,15 @@ deb_version() {
 	fi
 }
 
+# series_id [PATCH...]: the identity of a series (default: $PATCH_DIR's),
+# which the patched tree and the results of a run record.
+series_id() {
+	if [ $# = 0 ]; then
+		set -- "$PATCH_DIR"/*.patch
+	fi
+	cat "$@" | sha256sum | cut -d' ' -f1
+}
+
 # tree_base DIR: "VERSION.PATCHLEVEL" of the Linux tree DIR, from its Makefile.
 tree_base() {
 	awk -F' *= *' '$1 == "VERSION" && v == "" { v = $2 }

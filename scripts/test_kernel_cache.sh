@@ -66,7 +66,7 @@ build() {
 	env BASE=7.2 KERNEL_SRC= BUILD_DIR="$tmp/build" KERNEL_CACHE="$cache" "$@" \
 		"$here/build-kernel.sh" "$variant" >"$tmp/log" 2>&1
 }
-builds() { cat "$BUILD_COUNT" 2>/dev/null | wc -l; }
+builds() { { wc -l <"$BUILD_COUNT"; } 2>/dev/null || echo 0; }
 entries() { find "$cache" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 image_is() { [ "$(head -n1 "$obj/arch/x86/boot/bzImage")" = "$1" ]; }
 

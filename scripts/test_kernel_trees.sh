@@ -62,7 +62,7 @@ for base in $(source "$here/lib.sh" && echo "$BASES"); do
 	rc=$?
 	patched=$tmp/build/$base/patched/src
 	# shellcheck source=scripts/lib.sh
-	first=$(BASE=$base && source "$here/lib.sh" && cd "$SERIES_DIR" && ls -- *.patch | head -n1)
+	first=$(BASE=$base && source "$here/lib.sh" && basename "$(printf '%s\n' "$SERIES_DIR"/*.patch | head -n1)")
 	check "$base: non-applying series fails" test "$rc" -ne 0
 	check "$base: error names the failing patch" grep -qF "$first does not apply" "$tmp/err"
 	check "$base: error names the failing file" grep -q "kernel/sched/wait.c" "$tmp/err"
