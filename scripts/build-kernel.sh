@@ -3,7 +3,8 @@
 # out of tree: tinyconfig + qemu/kernel.config, from $BUILD_DIR/$BASE/VARIANT/src.
 # The "debug" variant builds the patched tree with qemu/debug.config and
 # qemu/debug-$BASE.config on top (lockdep, KASAN, list and object debugging,
-# lockup detectors).
+# lockup detectors).  The "bisect" variant (scripts/series.sh bisect) uses
+# tinyconfig + qemu/bisect.config alone.
 # Uses ccache when installed; prints progress while make runs.
 # Keeps every image it builds in $KERNEL_CACHE, outside the clone, under a key
 # of everything that goes into it, and copies it from there instead of
@@ -27,7 +28,10 @@ debug)
 	src=$BASE_DIR/patched/src
 	fragments+=("$REPO/qemu/debug.config" "$REPO/qemu/debug-$BASE.config")
 	;;
-bisect) localversion=-bisect ;;
+bisect)
+	localversion=-bisect
+	fragments=("$REPO/qemu/bisect.config")
+	;;
 esac
 
 [ -f "$src/Makefile" ] || die "$src is missing: run scripts/kernel-trees.sh first"

@@ -7,11 +7,11 @@
 #   input to every script (the export's too); shellcheck of every script;
 #   per base: the series applies (kernel trees), the selftest patch matches
 #   selftests/, checkpatch --strict;
-#   on the newest base: the VM run (scripts/vmtest.sh) of the baseline,
-#   patched and debug kernels with the debug kernel's stress run, then an
-#   export of the posting from that run (scripts/test_export.sh posting: as
-#   a test submitter, to a scratch directory) and its checks against broken
-#   copies, then every patch builds (bisect);
+#   on the newest base: every patch builds (bisect), then the VM run
+#   (scripts/vmtest.sh) of the baseline, patched and debug kernels with the
+#   debug kernel's stress run, then an export of the posting from that run
+#   (scripts/test_export.sh posting: as a test submitter, to a scratch
+#   directory) and its checks against broken copies;
 #   on the older bases: the VM run of the patched kernel.
 # The checks of each VM run count one each.  CHECK_BISECT=0 leaves out the
 # per-patch builds, DEBUG_KERNEL=0 the debug kernel; CHECK_FAULTS=1 adds
@@ -102,14 +102,11 @@ for b in $check_bases; do
 		run "$b: VM run (patched kernel)" env BASE="$b" KERNELS=patched "$REPO/scripts/vmtest.sh"
 		continue
 	fi
-	run "$b: VM run" env BASE="$b" "$REPO/scripts/vmtest.sh"
-	run "$b: export of the posting, and its checks" env BASE="$b" "$REPO/scripts/test_export.sh" posting
-	# After the patched kernel: on a cold ccache, each patch then compiles
-	# only what its headers change (some 300 objects for the uapi header),
-	# not the whole tree again.
 	if [ "${CHECK_BISECT:-1}" = 1 ]; then
 		run "$b: every patch builds" env BASE="$b" "$REPO/scripts/series.sh" bisect
 	fi
+	run "$b: VM run" env BASE="$b" "$REPO/scripts/vmtest.sh"
+	run "$b: export of the posting, and its checks" env BASE="$b" "$REPO/scripts/test_export.sh" posting
 	if [ "${CHECK_FAULTS:-0}" = 1 ]; then
 		run "$b: injected faults are caught" env BASE="$b" "$REPO/scripts/faults.sh"
 	fi
