@@ -7,26 +7,11 @@
 #                            of the newest base (which must have passed),
 #                            then the export's own checks, each against a
 #                            copy broken in one way
-set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
+# shellcheck source=scripts/testlib.sh
+source "$(dirname "$0")/testlib.sh"
 SUBMITTER="Test Submitter <submitter@example.org>"
 as_submitter=(env "GIT_CONFIG_PARAMETERS='user.name'='Test Submitter' 'user.email'='submitter@example.org'")
 no_identity=(env "GIT_CONFIG_PARAMETERS='user.name'='' 'user.email'=''")
-
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		passed=$((passed + 1))
-		echo "ok - $name"
-	else
-		failed=$((failed + 1))
-		echo "not ok - $name"
-	fi
-}
 
 # refused NAME PATTERN CMD...: exits non-zero with one stderr line matching
 # PATTERN, and the export directory is as before.
@@ -155,5 +140,4 @@ refusals) refusals ;;
 posting) posting ;;
 *) echo "usage: test_export.sh refusals|posting" >&2; exit 2 ;;
 esac
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary

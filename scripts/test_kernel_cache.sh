@@ -5,23 +5,8 @@
 # committed source, the config fragments or the release suffix builds again;
 # a tree edited by hand, or KERNEL_CACHE=, always builds; the cache keeps at
 # most KERNEL_CACHE_KEEP images.
-set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		passed=$((passed + 1))
-		echo "ok - $name"
-	else
-		failed=$((failed + 1))
-		echo "not ok - $name"
-	fi
-}
+# shellcheck source=scripts/testlib.sh
+source "$(dirname "$0")/testlib.sh"
 
 src=$tmp/build/7.2/patched/src
 obj=$tmp/build/7.2/patched/obj
@@ -108,5 +93,4 @@ check "KERNEL_CACHE_KEEP=1 leaves the newest image only" test "$(entries)" = 1
 build patched
 check "... and serves it" test "$(builds)" = 7
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary

@@ -4,23 +4,8 @@
 # names the patch and the file and applies nothing, a tree of a version
 # without a series is refused before anything is made, and the given tree
 # is never modified.
-set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-
-check() {
-	local name=$1
-	shift
-	if "$@"; then
-		passed=$((passed + 1))
-		echo "ok - $name"
-	else
-		failed=$((failed + 1))
-		echo "not ok - $name"
-	fi
-}
+# shellcheck source=scripts/testlib.sh
+source "$(dirname "$0")/testlib.sh"
 
 # fake_tree DIR VERSION PATCHLEVEL: the files kernel-trees.sh looks for,
 # but not Linux's.
@@ -99,5 +84,4 @@ rc=$?
 check "unknown BASE: one-line error" one_line_error "unknown BASE '6\.1'"
 check "unknown BASE: nothing made" test ! -e "$tmp/build"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary
