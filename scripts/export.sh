@@ -130,8 +130,7 @@ verify() {
 
 	# checkpatch --strict: no finding at all.
 	for f in "${patches[@]}"; do
-		out=$(cd "$tree" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl \
-			--strict --quiet --no-summary "$f" 2>&1) || true
+		out=$(checkpatch_findings "$tree" "$f")
 		if [ -n "$out" ]; then
 			printf '%s:\n%s\n' "$(basename "$f")" "$out" >&2
 			bad=1

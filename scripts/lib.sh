@@ -84,6 +84,21 @@ series_id() {
 	cat "$@" | sha256sum | cut -d' ' -f1
 }
 
+# checkpatch_findings TREE PATCH ALLOWED...: TREE's checkpatch.pl --strict
+# findings on PATCH, one block each, minus those whose first line is one of
+# ALLOWED (scripts/series.sh, scripts/export.sh).
+checkpatch_findings() {
+	local tree=$1 p=$2 allowed
+	shift 2
+	allowed=$(printf '%s\n' "$@")
+	# spdxcheck.py wants Debian's python3 (python3-ply).
+	(cd "$tree" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl \
+		--strict --quiet --no-summary "$p" 2>&1 || true) |
+		awk -v RS= -v allowed="$allowed" '
+		BEGIN { n = split(allowed, a, "\n"); for (i = 1; i <= n; i++) ok[a[i]] = 1 }
+		{ split($0, l, "\n"); if (!(l[1] in ok)) print $0 "\n" }'
+}
+
 # tree_base DIR: "VERSION.PATCHLEVEL" of the Linux tree DIR, from its Makefile.
 tree_base() {
 	awk -F' *= *' '$1 == "VERSION" && v == "" { v = $2 }

@@ -97,20 +97,6 @@ sync_selftest() {
 	"${GIT[@]}" -C "$tree" worktree remove --force "$wt"
 }
 
-# checkpatch_findings PATCH ALLOWED...: checkpatch's findings on PATCH, one
-# block each, minus those whose first line is one of ALLOWED.
-checkpatch_findings() {
-	local p=$1 allowed
-	shift
-	allowed=$(printf '%s\n' "$@")
-	# spdxcheck.py wants Debian's python3 (python3-ply).
-	(cd "$checkpatch_tree" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl \
-		--strict --quiet --no-summary "$p" 2>&1 || true) |
-		awk -v RS= -v allowed="$allowed" '
-		BEGIN { n = split(allowed, a, "\n"); for (i = 1; i <= n; i++) ok[a[i]] = 1 }
-		{ split($0, l, "\n"); if (!(l[1] in ok)) print $0 "\n" }'
-}
-
 run_checkpatch() {
 	local p out bad=0
 	local sob="ERROR: Missing Signed-off-by: line(s)"
@@ -121,7 +107,7 @@ run_checkpatch() {
 		BASE=$newest KERNEL_SRC='' TREES=patched "$REPO/scripts/kernel-trees.sh"
 	fi
 	for p in "${patches[@]}"; do
-		out=$(checkpatch_findings "$p" "$sob")
+		out=$(checkpatch_findings "$checkpatch_tree" "$p" "$sob")
 		if [ -n "$out" ]; then
 			printf '%s\n%s\n' "$(basename "$p"):" "$out" >&2
 			bad=1
