@@ -3,8 +3,9 @@
 # KERNEL_SRC's if set), then one summary line "N passed, N failed,
 # N skipped".  Steps:
 #   unit tests of the verdict parser, of the userspace C++ (CTest), of
-#   kernel-trees.sh's error handling, of the kernel image cache and of bad
-#   input to every script (the export's too); shellcheck of every script;
+#   kernel-trees.sh's error handling, of the kernel image cache and the
+#   per-patch builds on fake trees, and of bad input to every script (the
+#   export's too); shellcheck of every script;
 #   per base: the series applies (kernel trees), the selftest patch matches
 #   selftests/, checkpatch --strict;
 #   on the newest base: every patch builds (bisect), then the VM run
@@ -86,6 +87,7 @@ run "verdict parser unit tests" \
 run "userspace unit tests (CTest)" ctest_userspace
 run "kernel-trees.sh error handling" "$REPO/scripts/test_kernel_trees.sh"
 run "kernel image cache" "$REPO/scripts/test_kernel_cache.sh"
+run "per-patch builds (bisect)" "$REPO/scripts/test_bisect.sh"
 run "shellcheck of every shell script" "$REPO/scripts/shellcheck.sh"
 run "export refuses bad input" "$REPO/scripts/test_export.sh" refusals
 # The cheap checks of every base first, so that a broken series shows early.
