@@ -30,7 +30,10 @@ step() {
 
 step "kernel trees"
 "$REPO/scripts/deps.sh"
-"$REPO/scripts/kernel-trees.sh"
+# The patched tree always: the verdict records its base and series.
+trees=patched
+case " $kernels " in *" baseline "*) trees="baseline patched" ;; esac
+TREES=$trees "$REPO/scripts/kernel-trees.sh"
 for v in $kernels; do
 	step "build $v kernel"
 	"$REPO/scripts/build-kernel.sh" "$v"
