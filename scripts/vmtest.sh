@@ -6,6 +6,7 @@
 # DEBUG_KERNEL=1 adds the debug kernel (patched + qemu/debug.config), which
 # runs the stress test for DEBUG_STRESS_SECS; DEBUG_KERNEL=only runs just it.
 # KERNELS="patched" (a list of variants) overrides that choice.
+# BUILD_ONLY=1 stops after the builds.
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 LOG_TAG=vmtest
@@ -38,6 +39,10 @@ for v in $kernels; do
 	step "build $v kernel"
 	"$REPO/scripts/build-kernel.sh" "$v"
 done
+if [ "${BUILD_ONLY:-0}" = 1 ]; then
+	log "built: $kernels ($(elapsed "$start"))"
+	exit 0
+fi
 step "initramfs"
 "$REPO/qemu/mkinitramfs.sh"
 for v in $kernels; do
