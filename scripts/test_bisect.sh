@@ -31,13 +31,7 @@ bzImage:
 	@cat kernel/sched/wait.c fs/eventpoll.c > $(O)/arch/x86/boot/bzImage
 	@echo "$(LOCALVERSION) $$(cat kernel/sched/wait.c fs/eventpoll.c | tr '\n' ' ')" >> $(BUILD_COUNT)
 EOF
-cat >"$base/scripts/kconfig/merge_config.sh" <<'EOF'
-#!/bin/sh
-dir=$3
-shift 3
-cat "$@" > "$dir/.config.new" && mv "$dir/.config.new" "$dir/.config"
-EOF
-chmod +x "$base/scripts/kconfig/merge_config.sh"
+fake_merge_config "$base"
 touch "$base/scripts/checkpatch.pl"
 echo wait0 >"$base/kernel/sched/wait.c"
 echo epoll0 >"$base/fs/eventpoll.c"

@@ -29,14 +29,7 @@ bzImage:
 	@echo "$(LOCALVERSION)" >> $(O)/arch/x86/boot/bzImage
 	@echo built >> $(BUILD_COUNT)
 EOF
-# merge_config.sh -m -O OBJDIR BASECONFIG FRAGMENT...
-cat >"$src/scripts/kconfig/merge_config.sh" <<'EOF'
-#!/bin/sh
-dir=$3
-shift 3
-cat "$@" > "$dir/.config.new" && mv "$dir/.config.new" "$dir/.config"
-EOF
-chmod +x "$src/scripts/kconfig/merge_config.sh"
+fake_merge_config "$src"
 echo one >"$src/source.txt"
 "${GIT[@]}" init -q
 "${GIT[@]}" add -A

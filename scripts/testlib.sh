@@ -26,3 +26,18 @@ summary() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" = 0 ]
 }
+
+# fake_merge_config TREE: the scripts/kconfig/merge_config.sh that
+# build-kernel.sh calls (-m -O OBJDIR BASECONFIG FRAGMENT...), for the fake
+# kernel trees: the .config becomes the fragments, so that every option in
+# them "sticks".
+fake_merge_config() {
+	mkdir -p "$1/scripts/kconfig"
+	cat >"$1/scripts/kconfig/merge_config.sh" <<'EOF'
+#!/bin/sh
+dir=$3
+shift 3
+cat "$@" > "$dir/.config.new" && mv "$dir/.config.new" "$dir/.config"
+EOF
+	chmod +x "$1/scripts/kconfig/merge_config.sh"
+}
