@@ -101,19 +101,20 @@ for b in $check_bases; do
 	run "$b: kernel trees (the series applies)" env BASE="$b" TREES="$trees" "$REPO/scripts/kernel-trees.sh"
 done
 
-# background_builds: the older bases' patched kernels, built in the
-# background from here on at the lowest CPU priority; their VM runs wait
-# for them.  Started once the newest base's kernels are built, so that they
+# background_builds: start the older bases' patched kernels building in the
+# background at the lowest CPU priority; their VM runs wait for them.
+# Called once the newest base's kernels are built, so that they
 # take the CPU time its VMs leave idle (a boot of the 7.2 baseline under
 # TCG used 1.9 min of CPU in 1.4 min) rather than slow its builds (next to
 # the per-patch builds, a nice 19 build still took a fifth of their speed).
 # A failed build is retried, and reported, by the VM run.
 declare -A background=()
+background_log() { echo "$BUILD_DIR/$1-patched-background.log"; }
 background_builds() {
 	local b logf
 	for b in $check_bases; do
 		[ "$b" != "$newest" ] || continue
-		logf=$BUILD_DIR/$b-patched-background.log
+		logf=$(background_log "$b")
 		log "building the $b patched kernel in the background at nice 19 (log: $logf)"
 		# setsid: a process group of its own, to kill.  Under autogroup
 		# scheduling it is also a group of its own, which gets an equal
@@ -137,7 +138,7 @@ for b in $check_bases; do
 		if [ -n "${background[$b]:-}" ]; then
 			log "waiting for the background build of the $b patched kernel"
 			wait "${background[$b]}" ||
-				log "the background build failed ($BUILD_DIR/$b-patched-background.log); the VM run builds again"
+				log "the background build failed ($(background_log "$b")); the VM run builds again"
 			unset "background[$b]"
 		fi
 		run "$b: VM run (patched kernel)" env BASE="$b" KERNELS=patched "$REPO/scripts/vmtest.sh"

@@ -13,7 +13,7 @@ source "$(dirname "$0")/testlib.sh"
 base=$tmp/linux
 export BUILD_COUNT=$tmp/builds
 st=tools/testing/selftests/filesystems/epoll
-mkdir -p "$base/kernel/sched" "$base/fs" "$base/scripts/kconfig" "$base/$st"
+mkdir -p "$base/kernel/sched" "$base/fs" "$base/scripts" "$base/$st"
 # What build-kernel.sh and series.sh call, nothing more.  A source line
 # "BROKEN" fails the build.
 cat >"$base/Makefile" <<'EOF'

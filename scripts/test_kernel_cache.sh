@@ -15,7 +15,7 @@ export BUILD_COUNT=$tmp/builds
 GIT=(git -C "$src" -c user.name=t -c user.email=t@localhost)
 
 # The targets and the merge script build-kernel.sh calls, nothing more.
-mkdir -p "$src/scripts/kconfig"
+mkdir -p "$src"
 cat >"$src/Makefile" <<'EOF'
 tinyconfig:
 	@: > $(O)/.config
