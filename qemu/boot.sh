@@ -21,6 +21,14 @@ VM_MEM=${VM_MEM:-1024}
 VM_TIMEOUT=${VM_TIMEOUT:-900}
 HANG_SECS=${HANG_SECS:-60}
 exclude=
+# Upstream's epoll_wakeup_test races on a slow kernel: epoll58 wakes two
+# threads polling one epoll instance with two back-to-back writes and wants
+# each to find an event, but on the debug kernel the first one woken can
+# drain the instance before the second write (seen once so far, under
+# a loaded host).  A
+# failed test of it runs once more alone, and the verdict counts a pass of
+# that rerun as a pass, with a note; our own tests get no second chance.
+retry=epoll_wakeup_test
 if [ "$variant" = debug ]; then
 	stress_secs=${DEBUG_STRESS_SECS:-60}
 	# epoll65 makes 6.4 million non-blocking epoll_wait() calls (64
@@ -99,7 +107,7 @@ timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 -pidfile "$pidfile" \
 	-smp "$SMP,sockets=$SMP,cores=1,threads=1" \
 	-display none -monitor none -serial stdio -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 oops=panic EPOLL_RR_STRESS_SECS=$stress_secs${VMTEST_ONLY:+ VMTEST_ONLY=$VMTEST_ONLY}${exclude:+ VMTEST_EXCLUDE=$exclude}" \
+	-append "console=ttyS0 panic=-1 oops=panic EPOLL_RR_STRESS_SECS=$stress_secs${VMTEST_ONLY:+ VMTEST_ONLY=$VMTEST_ONLY}${exclude:+ VMTEST_EXCLUDE=$exclude} VMTEST_RETRY=$retry" \
 	</dev/null 2>&1 |
 	tee "$serial" |
 	grep --line-buffered -E '^(not ok|ok) |^vmtest: (begin|end)|^# stress |Kernel panic' |

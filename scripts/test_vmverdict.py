@@ -115,6 +115,37 @@ class ParseTest(unittest.TestCase):
         _, out = verdict_of({"debug": text})
         self.assertIn("note: debug: epoll_wakeup_test: epoll65 excluded", out)
 
+    def test_failed_test_rerun_alone(self):
+        upstream = (
+            "vmtest: run epoll_wakeup_test\n"
+            "1..2\n"
+            "ok 1 global.epoll57\n"
+            "# epoll_wakeup_test.c:3075:epoll58:Expected ctx.count (1) == 2 (2)\n"
+            "not ok 2 global.epoll58\n"
+            "vmtest: exit epoll_wakeup_test rc=1\n"
+            "# retry: ok 1 global.epoll58\n"
+            "vmtest: retry epoll_wakeup_test global.epoll58 rc=%d\n"
+            "vmtest: end\n")
+        text = GOOD_DEBUG.replace("vmtest: end\n", upstream)
+        log = vmverdict.parse_log(text % 0)
+        self.assertEqual(log["programs"]["epoll_wakeup_test"]["retries"],
+                         {"global.epoll58": 0})
+        # Passed alone: a pass, and a note that says it was flaky.
+        rc, out = verdict_of({"debug": text % 0})
+        self.assertEqual(rc, 0, out)
+        self.assertIn("note: debug: epoll_wakeup_test: global.epoll58 failed, "
+                      "then passed when run again alone (flaky)", out)
+        # Failed again: a failure that says so.
+        rc, out = verdict_of({"debug": text % 1})
+        self.assertEqual(rc, 1)
+        self.assertIn("not ok again alone (rc=1)", out)
+        # Never rerun: a failure.
+        no_retry = "".join(line + "\n" for line in (text % 0).splitlines()
+                           if "retry" not in line)
+        rc, out = verdict_of({"debug": no_retry})
+        self.assertEqual(rc, 1)
+        self.assertIn("epoll_wakeup_test: exit status: rc=1", out)
+
     def test_splats_found_in_kernel_lines(self):
         text = GOOD_PATCHED.replace(
             "[    2.0] reboot",
