@@ -85,30 +85,6 @@ ctest_userspace() {
 		ctest --test-dir "$BUILD_DIR/userspace" --output-on-failure
 }
 
-# The kernel trees of every base are extracted in the background while the
-# unit tests run (tar and git keep a CPU each busy for a minute or two);
-# each base's "kernel trees" step below waits for its own.  The older bases
-# run the patched kernel only, so need no baseline tree.
-declare -A trees_job=() background=()
-trees_log() { echo "$BUILD_DIR/$1-trees.log"; }
-for b in $check_bases; do
-	trees=patched
-	[ "$b" != "$newest" ] || trees="baseline patched"
-	setsid -w env BASE="$b" TREES="$trees" "$REPO/scripts/kernel-trees.sh" >"$(trees_log "$b")" 2>&1 &
-	trees_job[$b]=$!
-done
-# trees_step BASE: wait for BASE's trees (here, not in run's pipeline,
-# whose subshell cannot wait for this shell's jobs), then report them.
-trees_step() {
-	local rc=0
-	wait "${trees_job[$1]}" || rc=$?
-	unset "trees_job[$1]"
-	run "$1: kernel trees (the series applies)" show_log "$(trees_log "$1")" "$rc"
-}
-show_log() { cat "$1"; return "$2"; }
-# An interrupted test run stops the jobs in the background too.
-trap 'for p in "${trees_job[@]}" "${background[@]}"; do kill -- "-$p" 2>/dev/null; done' EXIT
-
 run "verdict parser unit tests" \
 	python3 -m unittest discover -s "$REPO/scripts" -p 'test_*.py'
 run "userspace unit tests (CTest)" ctest_userspace
@@ -118,8 +94,11 @@ run "per-patch builds (bisect)" "$REPO/scripts/test_bisect.sh"
 run "shellcheck of every shell script" "$REPO/scripts/shellcheck.sh"
 run "export refuses bad input" "$REPO/scripts/test_export.sh" refusals
 # The cheap checks of every base first, so that a broken series shows early.
+# The older bases run the patched kernel only, so need no baseline tree.
 for b in $check_bases; do
-	trees_step "$b"
+	trees=patched
+	[ "$b" != "$newest" ] || trees="baseline patched"
+	run "$b: kernel trees (the series applies)" env BASE="$b" TREES="$trees" "$REPO/scripts/kernel-trees.sh"
 done
 
 # background_builds: start the older bases' patched kernels building in the
@@ -129,6 +108,7 @@ done
 # TCG used 1.9 min of CPU in 1.4 min) rather than slow its builds (next to
 # the per-patch builds, a nice 19 build still took a fifth of their speed).
 # A failed build is retried, and reported, by the VM run.
+declare -A background=()
 background_log() { echo "$BUILD_DIR/$1-patched-background.log"; }
 background_builds() {
 	local b logf
@@ -145,6 +125,8 @@ background_builds() {
 		background[$b]=$!
 	done
 }
+# An interrupted test run stops the background builds too.
+trap 'for p in "${background[@]}"; do kill -- "-$p" 2>/dev/null; done' EXIT
 
 run "scripts refuse bad input" "$REPO/scripts/test_cli_errors.sh"
 for b in $check_bases; do

@@ -38,9 +38,14 @@ copy_base() {
 	rm -rf "$dest" "$tmp"
 	mkdir -p "$tmp"
 	if [ -z "$KERNEL_SRC" ]; then
+		[ -f "$DEB_TARBALL" ] ||
+			die "no $DEB_TARBALL: run scripts/deps.sh or set KERNEL_SRC=/path/to/linux"
 		log "extracting $DEB_TARBALL"
 		tar -xf "$DEB_TARBALL" -C "$tmp" --strip-components=1
 	else
+		# lib.sh checked the Makefile and took the base from it.
+		[ -f "$KERNEL_SRC/kernel/sched/wait.c" ] && [ -f "$KERNEL_SRC/fs/eventpoll.c" ] ||
+			die "KERNEL_SRC=$KERNEL_SRC is not a Linux tree (no kernel/sched/wait.c or fs/eventpoll.c)"
 		log "copying $KERNEL_SRC"
 		rsync -a --exclude=/.git "$KERNEL_SRC"/ "$tmp"/
 		# An in-tree build would make "make O=..." refuse the copy.
@@ -116,41 +121,11 @@ prepare_patched() {
 	echo "$series_id" > "$dir/series-id"
 }
 
-# check_base: refuse a missing tarball, or a KERNEL_SRC that is no kernel
-# tree, once and before either tree is touched.
-check_base() {
-	if [ -z "$KERNEL_SRC" ]; then
-		[ -f "$DEB_TARBALL" ] ||
-			die "no $DEB_TARBALL: run scripts/deps.sh or set KERNEL_SRC=/path/to/linux"
-	else
-		# lib.sh checked the Makefile and took the base from it.
-		[ -f "$KERNEL_SRC/kernel/sched/wait.c" ] && [ -f "$KERNEL_SRC/fs/eventpoll.c" ] ||
-			die "KERNEL_SRC=$KERNEL_SRC is not a Linux tree (no kernel/sched/wait.c or fs/eventpoll.c)"
-	fi
-}
-
 main() {
-	local id job rc=0
-	local -a jobs=()
-	check_base
+	local id
 	id=$(base_id)
-	# Both trees at once, each extraction on a CPU of its own.  Waited for
-	# both, so that neither outlives the script when the other fails.
-	# (Started as jobs, not as "(...) || rc=$?", where set -e is off.)
-	case " $TREES " in *" baseline "*)
-		prepare_baseline "$id" &
-		jobs+=($!)
-		;;
-	esac
-	case " $TREES " in *" patched "*)
-		prepare_patched "$id" &
-		jobs+=($!)
-		;;
-	esac
-	for job in "${jobs[@]}"; do
-		wait "$job" || rc=$?
-	done
-	[ "$rc" = 0 ] || exit "$rc"
+	case " $TREES " in *" baseline "*) prepare_baseline "$id" ;; esac
+	case " $TREES " in *" patched "*) prepare_patched "$id" ;; esac
 	log "trees ready in $BASE_DIR (base: $(base_label))"
 }
 
