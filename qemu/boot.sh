@@ -23,11 +23,12 @@ HANG_SECS=${HANG_SECS:-60}
 exclude=
 # Upstream's epoll_wakeup_test races on a slow kernel: epoll58 wakes two
 # threads polling one epoll instance with two back-to-back writes and wants
-# each to find an event, but on the debug kernel the first one woken can
-# drain the instance before the second write (seen once so far, under
-# a loaded host).  A
-# failed test of it runs once more alone, and the verdict counts a pass of
-# that rerun as a pass, with a note; our own tests get no second chance.
+# each to find an event, but on the debug kernel (PREEMPT: the emitter can
+# be preempted between the writes) the first thread woken can drain the
+# instance before the second write.  Seen in 2 of the last 4 test runs;
+# rerun alone, it passed.  So a failed test of it runs once more alone,
+# and the verdict counts a pass of that rerun as a pass, with a note; our
+# own tests get no second chance.
 retry=epoll_wakeup_test
 if [ "$variant" = debug ]; then
 	stress_secs=${DEBUG_STRESS_SECS:-60}
