@@ -83,7 +83,8 @@ unit: deps
 	python3 -m unittest discover -s scripts -p 'test_*.py'
 	scripts/test_kernel_trees.sh
 	scripts/test_cli_errors.sh
-	cmake -S . -B $(BUILD_DIR)/userspace && cmake --build $(BUILD_DIR)/userspace
+	cmake -S . -B $(BUILD_DIR)/userspace -DEPOLL_RR_WERROR=ON && \
+		cmake --build $(BUILD_DIR)/userspace
 	ctest --test-dir $(BUILD_DIR)/userspace --output-on-failure
 
 clean:

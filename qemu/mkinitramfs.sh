@@ -54,7 +54,8 @@ printf '#include "kselftest_harness.h"\n#undef TEST_TIMEOUT_DEFAULT\n#define TES
 gcc -static -O2 -I"$harness_dir" -o "$root/tests/epoll_wakeup_test" "$wrapper" -lpthread
 
 log "building acceptlab (static)"
-cmake -S "$REPO" -B "$BUILD_DIR/userspace-static" -DACCEPTLAB_STATIC=ON >/dev/null
+cmake -S "$REPO" -B "$BUILD_DIR/userspace-static" -DCMAKE_BUILD_TYPE=Release \
+	-DACCEPTLAB_STATIC=ON >/dev/null
 CCACHE_BASEDIR=$REPO cmake --build "$BUILD_DIR/userspace-static" --target acceptlab -j"$JOBS" >/dev/null
 install -m 755 "$BUILD_DIR/userspace-static/userspace/acceptlab" "$root/bin/acceptlab"
 install -m 755 "$REPO/qemu/acceptlab-ktap.sh" "$root/tests/acceptlab_models"

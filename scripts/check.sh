@@ -79,10 +79,17 @@ run() {
 	fi
 }
 
+# The tests run on the Release build, with warnings as errors; the Debug
+# build only has to compile, also without a warning.
 ctest_userspace() {
-	cmake -S "$REPO" -B "$BUILD_DIR/userspace" >/dev/null &&
-		CCACHE_BASEDIR=$REPO cmake --build "$BUILD_DIR/userspace" -j"$JOBS" &&
-		ctest --test-dir "$BUILD_DIR/userspace" --output-on-failure
+	local type
+	for type in Debug Release; do
+		cmake -S "$REPO" -B "$BUILD_DIR/userspace-$type" -DCMAKE_BUILD_TYPE=$type \
+			-DEPOLL_RR_WERROR=ON >/dev/null &&
+			CCACHE_BASEDIR=$REPO cmake --build "$BUILD_DIR/userspace-$type" -j"$JOBS" ||
+			return 1
+	done
+	ctest --test-dir "$BUILD_DIR/userspace-Release" --output-on-failure
 }
 
 run "verdict parser unit tests" \

@@ -29,6 +29,20 @@ uint64_t sum(const std::vector<uint64_t> &v)
 	return std::accumulate(v.begin(), v.end(), uint64_t{0});
 }
 
+struct Wakeups {
+	uint64_t wakeups = 0, empty_accepts = 0;
+};
+
+Wakeups wakeups_of(const std::vector<WorkerStats> &w)
+{
+	Wakeups t;
+	for (const auto &s : w) {
+		t.wakeups += s.wakeups;
+		t.empty_accepts += s.empty_accepts;
+	}
+	return t;
+}
+
 Log2Histogram latency_histogram_us(const ClientResult &c)
 {
 	Log2Histogram h;
@@ -68,10 +82,15 @@ nlohmann::json to_json(const RunResult &r)
 	nlohmann::json workers = nlohmann::json::array();
 	for (const auto &w : r.workers)
 		workers.push_back({{"accepts", w.accepts}, {"requests", w.requests},
+				   {"wakeups", w.wakeups}, {"empty_accepts", w.empty_accepts},
 				   {"cpu_ns", w.cpu_ns}});
 	j["workers"] = workers;
 	auto acc = accepts_of(r.workers);
-	if (sum(acc)) {
+	if (uint64_t total = sum(acc)) {
+		Wakeups wk = wakeups_of(r.workers);
+		j["wakeups"] = {{"total", wk.wakeups}, {"empty_accepts", wk.empty_accepts},
+				{"per_accept", double(wk.wakeups) / total},
+				{"empty_accepts_per_accept", double(wk.empty_accepts) / total}};
 		Fairness f = fairness(acc);
 		j["fairness"] = {{"jain", f.jain},
 				 {"max_min", std::isinf(f.max_min) ? nlohmann::json(nullptr) :
@@ -99,14 +118,21 @@ void print_report(std::ostream &out, const RunResult &r)
 	auto acc = accepts_of(r.workers);
 	uint64_t total = sum(acc);
 
-	out << "\nworker  accepts   share  requests    cpu_ms\n";
+	out << "\nworker  accepts   share  requests   wakeups     empty    cpu_ms\n";
 	for (size_t i = 0; i < r.workers.size(); i++) {
 		const auto &w = r.workers[i];
 		out << std::setw(6) << i << std::setw(9) << w.accepts << std::setw(7)
 		    << fixed(total ? 100.0 * w.accepts / total : 0, 1) << "%" << std::setw(10)
-		    << w.requests << std::setw(10) << fixed(w.cpu_ns / 1e6, 1) << "\n";
+		    << w.requests << std::setw(10) << w.wakeups << std::setw(10)
+		    << w.empty_accepts << std::setw(10) << fixed(w.cpu_ns / 1e6, 1) << "\n";
 	}
 	if (total) {
+		Wakeups wk = wakeups_of(r.workers);
+		out << "\nwakeups: " << fixed(double(wk.wakeups) / total, 2)
+		    << " per accepted connection, empty accepts: "
+		    << fixed(double(wk.empty_accepts) / total, 2)
+		    << " per connection (" << wk.wakeups << " and " << wk.empty_accepts
+		    << "; above 1 and 0 is a thundering herd)\n";
 		Fairness f = fairness(acc);
 		out << "\ndistribution:";
 		for (auto a : acc)
@@ -152,15 +178,17 @@ void print_comparison(std::ostream &out, const std::vector<nlohmann::json> &resu
 	std::vector<std::vector<std::string>> cols;
 	std::vector<std::string> labels = {"model", "kernel", "vcpus", "workers", "mode",
 					   "complete", "accepts", "jain", "max/min", "cv",
-					   "conn/s", "p50 us", "p99 us", "p99.9 us"};
+					   "wakeups/acc", "conn/s", "p50 us", "p99 us", "p99.9 us"};
 	for (const auto &j : results) {
 		if (!j.is_object() || j.value("tool", "") != "acceptlab")
 			throw std::runtime_error("not an acceptlab result");
 		const auto &p = j.at("parameters");
 		std::string accepts;
-		for (const auto &w : j.at("workers"))
-			accepts += (accepts.empty() ? "" : " ") +
-				   std::to_string(w.at("accepts").get<uint64_t>());
+		for (const auto &w : j.at("workers")) {
+			if (!accepts.empty())
+				accepts += ' ';
+			accepts += std::to_string(w.at("accepts").get<uint64_t>());
+		}
 		auto fair = [&](const char *k, int prec) {
 			if (!j.contains("fairness") || j["fairness"][k].is_null())
 				return std::string(j.contains("fairness") ? "inf" : "-");
@@ -179,6 +207,9 @@ void print_comparison(std::ostream &out, const std::vector<nlohmann::json> &resu
 				j.at("complete").get<bool>() ? "yes" : "NO",
 				"[" + accepts + "]", fair("jain", 3), fair("max_min", 2),
 				fair("cv", 3),
+				j.contains("wakeups") ?
+					fixed(j["wakeups"]["per_accept"].get<double>(), 2) :
+					std::string("-"),
 				fixed(j.at("client").at("connections_per_s").get<double>(), 1),
 				lat("p50"), lat("p99"), lat("p99_9")});
 	}

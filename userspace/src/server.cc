@@ -302,12 +302,15 @@ int Server::epoll_loop(unsigned idx, int listen_fd)
 			continue;
 		if (ev.data.fd == stop_fd_.get() || (ev.events & (EPOLLHUP | EPOLLERR)))
 			return 0;
+		std::atomic_ref(shared_->stats[idx].wakeups).fetch_add(1);
 		// One accept per wakeup, as nginx without multi_accept; all
 		// pending ones when edge-triggered.
 		do {
 			int c = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
 			if (c < 0) {
-				if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				if (errno == EAGAIN)
+					std::atomic_ref(shared_->stats[idx].empty_accepts).fetch_add(1);
+				else if (errno != EINTR && errno != ECONNABORTED)
 					return errno;
 				break;
 			}
@@ -349,6 +352,7 @@ int Server::uring_loop(unsigned idx, int listen_fd)
 		int res = cqe->res;
 		armed = multishot && (cqe->flags & IORING_CQE_F_MORE);
 		io_uring_cqe_seen(&ring, cqe);
+		std::atomic_ref(shared_->stats[idx].wakeups).fetch_add(1);
 		if (res >= 0)
 			serve(idx, res);
 		else if (stopping.load() || res == -EINVAL)
@@ -367,6 +371,8 @@ int Server::blocking_loop(unsigned idx, int listen_fd)
 	std::atomic_ref stopping(shared_->stopping);
 	while (!stopping.load()) {
 		int c = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+		if (c >= 0 || errno == ECONNABORTED)
+			std::atomic_ref(shared_->stats[idx].wakeups).fetch_add(1);
 		if (c >= 0)
 			serve(idx, c);
 		else if (errno == EINVAL)

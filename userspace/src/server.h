@@ -31,6 +31,11 @@ struct ServerConfig {
 struct WorkerStats {
 	uint64_t accepts = 0;
 	uint64_t requests = 0;
+	// Returns of the worker's wait with the listener ready (epoll_wait(),
+	// an io_uring completion, a blocking accept()), and accept() calls
+	// that found nothing: both above 1 per accept is the thundering herd.
+	uint64_t wakeups = 0;
+	uint64_t empty_accepts = 0;
 	uint64_t cpu_ns = 0;
 	int error = 0; // errno of the failure that ended the worker, if any
 };

@@ -22,6 +22,7 @@ constexpr unsigned kWorkers = 4;
 
 struct Outcome {
 	std::vector<uint64_t> accepts;
+	uint64_t wakeups = 0, empty_accepts = 0;
 	lab::ClientResult client;
 };
 
@@ -47,6 +48,8 @@ Outcome run(lab::Model model, bool threads, uint64_t connections, unsigned concu
 	for (const auto &w : server.stop()) {
 		EXPECT_EQ(w.error, 0);
 		o.accepts.push_back(w.accepts);
+		o.wakeups += w.wakeups;
+		o.empty_accepts += w.empty_accepts;
 	}
 	EXPECT_EQ(o.client.failed, 0u) << o.client.first_error;
 	EXPECT_FALSE(o.client.timed_out);
@@ -75,6 +78,23 @@ TEST_P(Workers, ExclusiveSkewsToOneWorker)
 {
 	auto o = run(lab::Model::epoll_exclusive, GetParam(), 40);
 	EXPECT_EQ(*std::max_element(o.accepts.begin(), o.accepts.end()), 40u) << show(o.accepts);
+}
+
+// Sequential connections, each made while every worker sleeps: an exclusive
+// wakeup reaches one worker, which finds its connection; blocking accept()
+// returns once per connection.  Plain epoll wakes every worker (the herd),
+// so at least as many wakeups as connections, and usually more.
+TEST_P(Workers, WakeupsPerAccept)
+{
+	auto o = run(lab::Model::epoll_exclusive, GetParam(), 40);
+	EXPECT_EQ(o.wakeups, 40u);
+	EXPECT_EQ(o.empty_accepts, 0u);
+	o = run(lab::Model::blocking, GetParam(), 40);
+	EXPECT_EQ(o.wakeups, 40u);
+	EXPECT_EQ(o.empty_accepts, 0u);
+	o = run(lab::Model::epoll, GetParam(), 40);
+	EXPECT_GE(o.wakeups, 40u);
+	EXPECT_EQ(o.wakeups - o.empty_accepts, 40u) << "every other wakeup found nothing";
 }
 
 TEST_P(Workers, ReuseportSpreads)

@@ -17,7 +17,8 @@ lab::RunResult sample()
 	r.kernel = "6.12.117-rr";
 	r.vcpus = 4;
 	for (uint64_t a : {10, 10, 10, 10})
-		r.workers.push_back({.accepts = a, .requests = a, .cpu_ns = 1000000, .error = 0});
+		r.workers.push_back({.accepts = a, .requests = a, .wakeups = a, .empty_accepts = 0,
+				     .cpu_ns = 1000000, .error = 0});
 	r.client.completed = 40;
 	r.client.requests = 40;
 	r.client.elapsed_s = 0.5;
@@ -58,13 +59,39 @@ TEST(Json, IncompleteAndStarvedWorker)
 	EXPECT_TRUE(j["fairness"]["max_min"].is_null()); // infinite
 }
 
+TEST(Json, WakeupsPerAccept)
+{
+	// A herd: every connection woke all 4 workers, 3 found nothing.
+	auto r = sample();
+	for (auto &w : r.workers) {
+		w.wakeups = 40;
+		w.empty_accepts = 30;
+	}
+	auto j = nlohmann::json::parse(lab::to_json(r).dump());
+	EXPECT_EQ(j["workers"][1]["wakeups"], 40);
+	EXPECT_EQ(j["workers"][1]["empty_accepts"], 30);
+	EXPECT_EQ(j["wakeups"]["total"], 160);
+	EXPECT_DOUBLE_EQ(j["wakeups"]["per_accept"].get<double>(), 4.0);
+	EXPECT_DOUBLE_EQ(j["wakeups"]["empty_accepts_per_accept"].get<double>(), 3.0);
+	std::ostringstream out;
+	lab::print_report(out, r);
+	EXPECT_NE(out.str().find("wakeups: 4.00 per accepted connection, empty accepts: 3.00"),
+		  std::string::npos)
+		<< out.str();
+
+	// No accepted connection: no ratio, rather than a division by zero.
+	for (auto &w : r.workers)
+		w.accepts = 0;
+	EXPECT_FALSE(lab::to_json(r).contains("wakeups"));
+}
+
 TEST(Compare, ReadsWhatToJsonWrites)
 {
 	auto a = lab::to_json(sample());
 	auto b = sample();
 	b.kernel = "6.12.117";
 	b.options.model = lab::Model::epoll_exclusive;
-	b.workers = {{40, 40, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
+	b.workers = {{40, 40, 40, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
 	std::ostringstream out;
 	lab::print_comparison(out, {a, lab::to_json(b)});
 	std::string t = out.str();
@@ -72,6 +99,8 @@ TEST(Compare, ReadsWhatToJsonWrites)
 	EXPECT_NE(t.find("[40 0 0 0]"), std::string::npos) << t;
 	EXPECT_NE(t.find("0.250"), std::string::npos) << t;
 	EXPECT_NE(t.find("inf"), std::string::npos) << t;
+	EXPECT_NE(t.find("wakeups/acc"), std::string::npos) << t;
+	EXPECT_NE(t.find("1.00"), std::string::npos) << t;
 	EXPECT_THROW(lab::print_comparison(out, {nlohmann::json{{"tool", "x"}}}),
 		     std::runtime_error);
 }
