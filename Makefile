@@ -12,6 +12,11 @@
 #   make series-sync  rewrite the selftest patch of every base from selftests/
 #   make export  the LKML posting from the last passing run (V=N: version N),
 #                checked, in build/export/vN; sends nothing
+#   make bench   the cost of the series, in the VMs: perf bench on the
+#                baseline and patched kernels of BASE by turns (BENCH_REPS,
+#                5), acceptlab scaling and tail latency on the patched one
+#                (BENCH_SWEEPS, 3); QUICK=1: once, small sizes.  Report,
+#                JSON and charts in build/bench/
 #
 # Knobs (environment or make variables): BASE (7.2|6.12: the kernel base and
 # its series), KERNEL_SRC=/path/to/linux (default: Debian's
@@ -24,9 +29,9 @@ BUILD_DIR ?= $(CURDIR)/build
 # The maintained bases, from their one definition in scripts/lib.sh.
 BASES := $(shell sed -n 's/^BASES="\(.*\)"$$/\1/p' scripts/lib.sh)
 export BASE BUILD_DIR KERNEL_SRC SMP VM_TIMEOUT VM_MEM KVM JOBS DEBUG_KERNEL \
-	STRESS_SECS DEBUG_STRESS_SECS EXPORT_DIR
+	STRESS_SECS DEBUG_STRESS_SECS EXPORT_DIR QUICK BENCH_REPS BENCH_SWEEPS
 
-.PHONY: help vm check stress faults deps trees kernels initramfs export \
+.PHONY: help vm check stress faults deps trees kernels initramfs export bench \
 	series-sync series-check checkpatch bisect unit clean
 
 help:
@@ -47,6 +52,9 @@ faults: deps
 
 export: deps
 	V=$(or $(V),1) scripts/export.sh
+
+bench: deps
+	scripts/bench.sh
 
 deps:
 	scripts/deps.sh

@@ -9,7 +9,10 @@
 # off, where no in-guest detector can report: it is killed at once.
 # The stress test runs STRESS_SECS per variant (default 10), or
 # DEBUG_STRESS_SECS on the debug kernel (default 60).  VMTEST_ONLY=a,b runs
-# only those tests; INITRAMFS picks another initramfs.
+# only those tests; INITRAMFS picks another initramfs, SERIAL_LOG another
+# log file, and VM_APPEND adds NAME=VALUE words to the kernel command line
+# (kernel parameters such as tsc=reliable; names the kernel does not know
+# reach /init, and so the tests, as environment variables).
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/../scripts/lib.sh"
 
@@ -43,13 +46,15 @@ else
 fi
 kernel=$BASE_DIR/$variant/obj/arch/x86/boot/bzImage
 initrd=${INITRAMFS:-$BASE_DIR/initramfs.cpio.gz}
-serial=$BASE_DIR/$variant/serial.log
+serial=${SERIAL_LOG:-$BASE_DIR/$variant/serial.log}
 
 [[ $SMP =~ ^[1-9][0-9]*$ ]] || die "SMP must be a positive number, not '$SMP'"
 [[ $VM_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "VM_TIMEOUT must be a positive number of seconds"
 [[ $HANG_SECS =~ ^[1-9][0-9]*$ ]] && [ "$HANG_SECS" -ge 20 ] ||
 	die "HANG_SECS must be a number of seconds, at least 20 (the heartbeat is every 10 s)"
 [[ ${VMTEST_ONLY:-} =~ ^[A-Za-z0-9_,]*$ ]] || die "VMTEST_ONLY must be a comma-separated list of test names"
+[[ ${VM_APPEND:-} =~ ^([A-Za-z][A-Za-z0-9_.]*=[A-Za-z0-9_.,]+( |$))*$ ]] ||
+	die "VM_APPEND must be NAME=VALUE words (no spaces or quotes in values)"
 [[ $stress_secs =~ ^[1-9][0-9]*$ ]] && [ "$stress_secs" -le 1500 ] ||
 	die "STRESS_SECS and DEBUG_STRESS_SECS must be 1..1500 seconds, not '$stress_secs'"
 [ -f "$kernel" ] || die "$kernel missing: build it first (scripts/build-kernel.sh $variant)"
@@ -108,10 +113,10 @@ timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 -pidfile "$pidfile" \
 	-smp "$SMP,sockets=$SMP,cores=1,threads=1" \
 	-display none -monitor none -serial stdio -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 oops=panic EPOLL_RR_STRESS_SECS=$stress_secs${VMTEST_ONLY:+ VMTEST_ONLY=$VMTEST_ONLY}${exclude:+ VMTEST_EXCLUDE=$exclude} VMTEST_RETRY=$retry" \
+	-append "console=ttyS0 panic=-1 oops=panic EPOLL_RR_STRESS_SECS=$stress_secs${VMTEST_ONLY:+ VMTEST_ONLY=$VMTEST_ONLY}${exclude:+ VMTEST_EXCLUDE=$exclude} VMTEST_RETRY=$retry${VM_APPEND:+ $VM_APPEND}" \
 	</dev/null 2>&1 |
 	tee "$serial" |
-	grep --line-buffered -E '^(not ok|ok) |^vmtest: (begin|end)|^# stress |Kernel panic' |
+	grep --line-buffered -E '^(not ok|ok) |^vmtest: (begin|end)|^# stress |^bench(-error)?: |Kernel panic' |
 	sed -u "s|^|[$LOG_TAG] |" >&2
 rc=${PIPESTATUS[0]}
 set -e

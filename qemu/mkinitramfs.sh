@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Pack $BUILD_DIR/$BASE/initramfs.cpio.gz: static busybox, qemu/init, the
-# selftests, upstream's epoll_wakeup_test from the base's tree, and
-# acceptlab (with its KTAP wrapper), all static.  One initramfs serves every
-# kernel variant of the base.
+# mkinitramfs.sh [test|bench]
+# test (default): pack $BUILD_DIR/$BASE/initramfs.cpio.gz: static busybox,
+#   qemu/init, the selftests, upstream's epoll_wakeup_test from the base's
+#   tree, and acceptlab (with its KTAP wrapper), all static.  One initramfs
+#   serves every kernel variant of the base.
+# bench: pack $BUILD_DIR/$BASE/bench-initramfs.cpio.gz for scripts/bench.sh:
+#   busybox, qemu/init, qemu/bench-guest.sh and qemu/bench-acceptlab.sh as
+#   its tests, a static perf (scripts/build-perf.sh) and acceptlab.
 LOG_TAG=initramfs
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/../scripts/lib.sh"
+kind=${1:-test}
+case $kind in
+test) root=$BASE_DIR/initramfs out=$BASE_DIR/initramfs.cpio.gz ;;
+bench) root=$BASE_DIR/bench-initramfs out=$BASE_DIR/bench-initramfs.cpio.gz ;;
+*) die "usage: mkinitramfs.sh [test|bench]" ;;
+esac
 LOG_TAG=$BASE/initramfs
-
-root=$BASE_DIR/initramfs
-out=$BASE_DIR/initramfs.cpio.gz
 busybox=${BUSYBOX:-/bin/busybox}
 UPSTREAM_TEST_TIMEOUT=${UPSTREAM_TEST_TIMEOUT:-120}
 # kselftest_harness.h comes from the base's patched tree; the tests include
@@ -30,6 +37,32 @@ rm -rf "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests}
 cp "$busybox" "$root/bin/busybox"
 install -m 755 "$REPO/qemu/init" "$root/init"
+
+# acceptlab, static, for both kinds.
+acceptlab() {
+	log "building acceptlab (static)"
+	cmake -S "$REPO" -B "$BUILD_DIR/userspace-static" -DCMAKE_BUILD_TYPE=Release \
+		-DACCEPTLAB_STATIC=ON >/dev/null
+	CCACHE_BASEDIR=$REPO cmake --build "$BUILD_DIR/userspace-static" --target acceptlab -j"$JOBS" >/dev/null
+	install -m 755 "$BUILD_DIR/userspace-static/userspace/acceptlab" "$root/bin/acceptlab"
+}
+
+# pack: the cpio archive of $root.
+pack() {
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -n -1 > "$out"
+	log "packed $out ($(du -h "$out" | cut -f1))"
+}
+
+if [ "$kind" = bench ]; then
+	perf=$BASE_DIR/perf/perf
+	[ -x "$perf" ] || die "$perf missing: run scripts/build-perf.sh first"
+	install -m 755 "$perf" "$root/bin/perf"
+	install -m 755 "$REPO/qemu/bench-guest.sh" "$root/tests/bench"
+	install -m 755 "$REPO/qemu/bench-acceptlab.sh" "$root/tests/bench_acceptlab"
+	acceptlab
+	pack
+	exit 0
+fi
 
 # The stress test's io_uring worker uses liburing; the others ignore it.
 for src in "$REPO"/selftests/*.c; do
@@ -53,12 +86,6 @@ printf '#include "kselftest_harness.h"\n#undef TEST_TIMEOUT_DEFAULT\n#define TES
 	"$UPSTREAM_TEST_TIMEOUT" "$epoll_dir/epoll_wakeup_test.c" >"$wrapper"
 gcc -static -O2 -I"$harness_dir" -o "$root/tests/epoll_wakeup_test" "$wrapper" -lpthread
 
-log "building acceptlab (static)"
-cmake -S "$REPO" -B "$BUILD_DIR/userspace-static" -DCMAKE_BUILD_TYPE=Release \
-	-DACCEPTLAB_STATIC=ON >/dev/null
-CCACHE_BASEDIR=$REPO cmake --build "$BUILD_DIR/userspace-static" --target acceptlab -j"$JOBS" >/dev/null
-install -m 755 "$BUILD_DIR/userspace-static/userspace/acceptlab" "$root/bin/acceptlab"
+acceptlab
 install -m 755 "$REPO/qemu/acceptlab-ktap.sh" "$root/tests/acceptlab_models"
-
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -n -1 > "$out"
-log "packed $out ($(du -h "$out" | cut -f1))"
+pack

@@ -13,7 +13,8 @@
 #   debug kernel's stress run, then an export of the posting from that run
 #   (scripts/test_export.sh posting: as a test submitter, to a scratch
 #   directory) and its checks against broken copies;
-#   on the older bases: the VM run of the patched kernel.
+#   on the older bases: the VM run of the patched kernel;
+#   then make bench QUICK=1 on the newest base (scripts/bench.sh).
 # The checks of each VM run count one each.  CHECK_BISECT=0 leaves out the
 # per-patch builds, DEBUG_KERNEL=0 the debug kernel; CHECK_FAULTS=1 adds
 # scripts/faults.sh on the newest base (about 4 min per fault).
@@ -162,6 +163,14 @@ for b in $check_bases; do
 		run "$b: injected faults are caught" env BASE="$b" "$REPO/scripts/faults.sh"
 	fi
 done
+
+# The benchmark pipeline end to end, with small sizes: that it runs and
+# its report parses, not its figures.
+case " $check_bases " in *" $newest "*)
+	run "$newest: make bench QUICK=1 (the pipeline, not its figures)" \
+		env BASE="$newest" QUICK=1 "$REPO/scripts/bench.sh"
+	;;
+esac
 
 log "finished in $(elapsed "$start")"
 for f in "${failures[@]}"; do

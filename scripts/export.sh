@@ -15,7 +15,9 @@
 #
 # Refuses, with one line, unless the last run of the base passed and tested
 # exactly this series, and unless git config user.name and user.email are
-# set.  V=N (N >= 2) makes [PATCH vN] and needs
+# set.  The cover letter takes its overhead section from make bench's
+# $BASE_DIR/bench.txt when that measured this series.  V=N (N >= 2) makes
+# [PATCH vN] and needs
 # kernel-patches/posting/changes-vN.txt.  A failed export leaves nothing in
 # $EXPORT_DIR.
 LOG_TAG="export"
@@ -30,6 +32,9 @@ MAN_SERIES_DIR=$REPO/kernel-patches/man
 MAN_PAGES_DEB=/usr/share/man
 tree=$BASE_DIR/patched/src
 results=$BASE_DIR/results.json
+# The overhead figures of "make bench" (scripts/bench.sh), and beside them
+# (bench.series-id) the series they measured.
+BENCH_TXT=${BENCH_TXT:-$BASE_DIR/bench.txt}
 newest=${BASES%% *}
 # Cc'd on the series besides get_maintainer.pl's list: the author of the
 # 2015 proposal (and of EPOLLEXCLUSIVE).  linux-api comes from MAINTAINERS.
@@ -220,10 +225,14 @@ make_export() {
 		--base-version "$(cat "$BASE_DIR/patched/base-id" 2>/dev/null)" 2>&1); then
 		die "${msg#error: }: run 'make vm' (BASE=$BASE) and export after it passes"
 	fi
-	if [ -f "$BASE_DIR/bench.txt" ]; then
-		bench=$BASE_DIR/bench.txt
+	# make bench's figures, if they measured this series.
+	if [ -f "$BENCH_TXT" ] &&
+		[ "$(cat "${BENCH_TXT%.txt}.series-id" 2>/dev/null)" = "$(series_id)" ]; then
+		bench=$BENCH_TXT
+	elif [ -f "$BENCH_TXT" ]; then
+		log "warning: $BENCH_TXT measured another series: the cover letter has no overhead figures (make bench)"
 	else
-		log "warning: no $BASE_DIR/bench.txt: the cover letter has no overhead figures"
+		log "warning: no $BENCH_TXT: the cover letter has no overhead figures (make bench)"
 	fi
 
 	TREES=patched "$REPO/scripts/kernel-trees.sh"

@@ -99,9 +99,15 @@ broken() {
 
 posting() {
 	local v1=$tmp/export/v1 cover mails
-	"${as_submitter[@]}" EXPORT_DIR="$tmp/export" "$here/export.sh" >"$tmp/out" 2>"$tmp/err"
+	# make bench's figures, for this series (as scripts/bench.sh leaves them).
+	echo "perf bench: a test figure" >"$tmp/bench.txt"
+	# shellcheck source=scripts/lib.sh
+	(source "$here/lib.sh" && series_id) >"$tmp/bench.series-id"
+	"${as_submitter[@]}" EXPORT_DIR="$tmp/export" BENCH_TXT="$tmp/bench.txt" \
+		"$here/export.sh" >"$tmp/out" 2>"$tmp/err"
 	check "export succeeds" test $? = 0 || { cat "$tmp/err"; return; }
 	cover=$v1/series/0000-cover-letter.patch
+	check "cover letter carries make bench's figures" grep -q '^perf bench: a test figure$' "$cover"
 	mails=("$v1"/series/*.patch)
 	check "cover letter and 4 patches" test ${#mails[@]} = 5
 	mails=("$v1"/man-pages/*.patch)

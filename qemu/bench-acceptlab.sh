@@ -1,0 +1,84 @@
+#!/bin/busybox sh
+# shellcheck shell=dash
+# /tests/bench_acceptlab of the bench initramfs (scripts/bench.sh): the
+# accept models under load, in the boot of the patched kernel.  Each run's
+# acceptlab JSON is one line on the console,
+#   acceptlab-json: {...}
+# for scripts/benchreport.py, with a short "bench-progress:" line for the
+# person watching; a run that fails prints "bench-error: acceptlab ..." and
+# the sweep goes on.  Two experiments, sized from the kernel command line
+# (comma-separated lists; no spaces fit there):
+#   scaling: BENCH_WORKERS workers (2,4,8,16,32,64), processes and threads,
+#     every model of SCALING_MODELS, concurrent load from BENCH_CLIENTS
+#     clients (16), at least BENCH_CONN_PER_WORKER connections per worker
+#     (200: with fewer even a fair random spread scores J < 0.99) and at
+#     least BENCH_MIN_CONN (1000) in all;
+#   latency: 4 worker processes, CPU-heavy requests (BENCH_WORK_US of CPU
+#     time each, 2000), BENCH_LAT_CLIENTS clients (64), BENCH_LAT_CONN
+#     connections (4000), every model of LATENCY_MODELS, without and with
+#     worker 0 stalling BENCH_CLOG_MS (200) every BENCH_CLOG_EVERY (50) of
+#     its requests: the Cloudflare experiment (one shared queue against
+#     SO_REUSEPORT's per-worker queues).
+# BENCH_ACCEPTLAB=0 skips both (the boot runs only the perf benchmarks).
+[ "${BENCH_ACCEPTLAB:-1}" = 1 ] || exit 0
+acceptlab=/bin/acceptlab
+workers_list=$(echo "${BENCH_WORKERS:-2,4,8,16,32,64}" | tr ',' ' ')
+clients=${BENCH_CLIENTS:-16}
+per_worker=${BENCH_CONN_PER_WORKER:-200}
+min_conn=${BENCH_MIN_CONN:-1000}
+work_us=${BENCH_WORK_US:-2000}
+lat_clients=${BENCH_LAT_CLIENTS:-64}
+lat_conn=${BENCH_LAT_CONN:-4000}
+clog_ms=${BENCH_CLOG_MS:-200}
+clog_every=${BENCH_CLOG_EVERY:-50}
+# Plain epoll shows the herd (wakeups per accepted connection), blocking
+# and reuseport are the other answers a reviewer names.
+SCALING_MODELS="epoll_exclusive epoll_roundrobin epoll_shared epoll_shared_fifo epoll blocking reuseport"
+LATENCY_MODELS="blocking epoll_exclusive epoll_roundrobin reuseport"
+json=/tmp/acceptlab.json
+failed=0
+
+# run EXPERIMENT LABEL ARGS...: one acceptlab run, its JSON on one line.
+run() {
+	experiment=$1 label=$2
+	shift 2
+	rm -f "$json"
+	"$acceptlab" run --json "$json" "$@" >/tmp/acceptlab.out 2>&1
+	rc=$?
+	# A run that ended incomplete (exit status 1: a failed connection, a
+	# timeout) still wrote its result, which says so ("complete": false);
+	# the report shows it, marked.
+	if [ -s "$json" ]; then
+		echo "acceptlab-json: {\"experiment\":\"$experiment\",\"result\":$(tr -d '\n' <"$json")}"
+		echo "bench-progress: $experiment $label: $(grep -m1 '^distribution' /tmp/acceptlab.out)"
+	fi
+	if [ "$rc" != 0 ]; then
+		failed=1
+		echo "bench-error: acceptlab $experiment $label: exit status $rc from: acceptlab run $*"
+		sed 's/^/# /' /tmp/acceptlab.out
+	fi
+}
+
+for n in $workers_list; do
+	conn=$((n * per_worker))
+	[ "$conn" -ge "$min_conn" ] || conn=$min_conn
+	for kind in procs threads; do
+		threads=
+		[ "$kind" = procs ] || threads=--threads
+		for model in $SCALING_MODELS; do
+			# shellcheck disable=SC2086 # $threads: no word or one
+			run scaling "$model $kind N=$n" --model "$model" --workers "$n" $threads \
+				--mode concurrent --concurrency "$clients" --connections "$conn" --timeout 600
+		done
+	done
+done
+for clog in 0 1; do
+	set --
+	[ "$clog" = 0 ] || set -- --clog-ms "$clog_ms" --clog-every "$clog_every"
+	for model in $LATENCY_MODELS; do
+		run latency "$model clog=$clog" --model "$model" --workers 4 --mode concurrent \
+			--concurrency "$lat_clients" --connections "$lat_conn" --work-us "$work_us" \
+			--timeout 600 "$@"
+	done
+done
+exit $failed

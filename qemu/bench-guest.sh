@@ -1,0 +1,64 @@
+#!/bin/busybox sh
+# shellcheck shell=dash
+# /tests/bench of the bench initramfs (scripts/bench.sh): the kernel
+# benchmarks people know, once per boot, each result one line
+#   bench: NAME VALUE UNIT
+# that scripts/bench.sh collects; a benchmark that fails prints
+#   bench-error: NAME REASON
+# followed by its output, and the run goes on.  Sizes come from the kernel
+# command line (BENCH_PIPE_LOOPS, BENCH_MSG_LOOPS, BENCH_EPOLL_SECS), so
+# the quick smoke run and the full run use the same script.
+pipe_loops=${BENCH_PIPE_LOOPS:-20000}
+msg_loops=${BENCH_MSG_LOOPS:-20}
+epoll_secs=${BENCH_EPOLL_SECS:-3}
+perf=/bin/perf
+out=/tmp/bench.out
+
+# measure NAME UNIT AWK CMD...: run CMD; AWK prints "NAME VALUE" lines
+# from its output (one or more), each reported with UNIT.
+measure() {
+	name=$1 unit=$2 prog=$3
+	shift 3
+	"$@" >"$out" 2>&1
+	rc=$?
+	if [ "$rc" != 0 ]; then
+		echo "bench-error: $name: exit status $rc from: $*"
+		sed 's/^/# /' "$out"
+		return
+	fi
+	lines=$(awk "$prog" "$out")
+	if [ -z "$lines" ]; then
+		echo "bench-error: $name: no result in the output of: $*"
+		sed 's/^/# /' "$out"
+		return
+	fi
+	echo "$lines" | while read -r n v; do
+		echo "bench: $n $v $unit"
+	done
+}
+
+echo "bench: kernel $(uname -r) release"
+echo "bench: vcpus $(nproc) count"
+# Every timing below is only as fine as this (scripts/bench.sh asks for the
+# TSC: tsc, or tsc-early early in the boot).
+echo "bench: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) name"
+# Seconds for the whole run (--format=simple): lower is better.
+# shellcheck disable=SC2016 # awk programs, not shell expansions
+{
+	measure sched_pipe s '/^[0-9]+\.[0-9]+$/ { print "sched_pipe", $1; exit }' \
+		"$perf" bench --format=simple sched pipe -l "$pipe_loops"
+	measure sched_pipe_threads s '/^[0-9]+\.[0-9]+$/ { print "sched_pipe_threads", $1; exit }' \
+		"$perf" bench --format=simple sched pipe -T -l "$pipe_loops"
+	measure sched_messaging s '/^[0-9]+\.[0-9]+$/ { print "sched_messaging", $1; exit }' \
+		"$perf" bench --format=simple sched messaging -g 4 -l "$msg_loops"
+	# Operations per second and thread (perf averages the threads): higher
+	# is better.
+	measure epoll_wait ops/s/thread \
+		'/^Averaged .* operations\/sec/ { print "epoll_wait", $2; exit }' \
+		"$perf" bench epoll wait -t 4 -r "$epoll_secs"
+	measure epoll_ctl ops/s/thread "
+		/^Averaged .* ADD operations/ { print \"epoll_ctl_add\", \$2 / $epoll_secs }
+		/^Averaged .* MOD operations/ { print \"epoll_ctl_mod\", \$2 / $epoll_secs }
+		/^Averaged .* DEL operations/ { print \"epoll_ctl_del\", \$2 / $epoll_secs }" \
+		"$perf" bench epoll ctl -t 4 -r "$epoll_secs"
+}

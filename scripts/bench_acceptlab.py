@@ -1,0 +1,323 @@
+"""The acceptlab part of the bench report (scripts/benchreport.py): the
+scaling and latency experiments of qemu/bench-acceptlab.sh, from the
+acceptlab JSON results of the patched kernel's boots.
+
+Under TCG only ratios of runs made side by side mean anything: the ratios
+here (round-robin over EPOLLEXCLUSIVE, FIFO over LIFO, round-robin's p99
+over reuseport's) are taken within one boot, then summarized over the boots
+(median, min, max).
+"""
+
+import json
+import statistics
+import textwrap
+from collections import defaultdict
+
+# Goals of issue 11, checked per point.
+RATIO_GOAL = 0.98      # connections/s of round-robin over its plain variant
+JAIN_GOAL = 0.99       # Jain's index of the round-robin models
+WAKEUP_SLACK = 0.05    # round-robin's wakeups per accept over EXCLUSIVE's
+P99_GOAL = 0.5         # round-robin's p99 over reuseport's, one worker clogged
+
+# (round-robin model, the model it changes): compared at every point.
+PAIRS = [("epoll_roundrobin", "epoll_exclusive"),
+         ("epoll_shared_fifo", "epoll_shared")]
+LATENCY_STATS = ["min", "avg", "median", "p99", "p99_9", "max", "stddev"]
+
+
+def spread(values):
+    return {"median": statistics.median(values), "min": min(values),
+            "max": max(values), "values": values}
+
+
+def fmt_spread(s, fmt):
+    if s is None:
+        return "-"
+    if s["min"] == s["max"]:
+        return f"{s['median']:{fmt}}"
+    return f"{s['median']:{fmt}} ({s['min']:{fmt}}–{s['max']:{fmt}})"
+
+
+def point_of(result):
+    """The figures of one acceptlab run that the report uses."""
+    fair = result.get("fairness") or {}
+    wake = result.get("wakeups") or {}
+    return {
+        "complete": bool(result.get("complete")),
+        "conn_per_s": result["client"]["connections_per_s"],
+        "jain": fair.get("jain"),
+        "wakeups_per_accept": wake.get("per_accept"),
+        "empty_accepts_per_accept": wake.get("empty_accepts_per_accept"),
+        "accepts": [w["accepts"] for w in result["workers"]],
+        "latency_ns": result.get("latency_ns"),
+    }
+
+
+def collect(runs, problems):
+    """{(experiment, key): {rep: point}} from [(rep, {experiment, result})]."""
+    points = defaultdict(dict)
+    for rep, item in runs:
+        r = item["result"]
+        p = r["parameters"]
+        if item["experiment"] == "scaling":
+            key = ("scaling", p["worker_kind"], int(p["workers"]), p["model"])
+        elif item["experiment"] == "latency":
+            key = ("latency", p["model"], int(p["clog_ms"]) > 0)
+        else:
+            problems.append(f"unknown acceptlab experiment {item['experiment']!r}")
+            continue
+        point = point_of(r)
+        if not point["complete"]:
+            problems.append(f"acceptlab {' '.join(map(str, key))}, repetition {rep}: "
+                            f"incomplete run ({r.get('incomplete', 'no reason given')})")
+        points[key][rep] = point
+    return points
+
+
+def summary(by_rep, field):
+    vals = [p[field] for p in by_rep.values() if p[field] is not None]
+    return spread(vals) if vals else None
+
+
+def build(runs):
+    """The "acceptlab" section of bench.json and its problems."""
+    problems = []
+    points = collect(runs, problems)
+    scaling = []
+    for key in sorted(k for k in points if k[0] == "scaling"):
+        _, kind, n, model = key
+        by_rep = points[key]
+        scaling.append({
+            "worker_kind": kind, "workers": n, "model": model,
+            "repetitions": len(by_rep),
+            "conn_per_s": summary(by_rep, "conn_per_s"),
+            "jain": summary(by_rep, "jain"),
+            "wakeups_per_accept": summary(by_rep, "wakeups_per_accept"),
+            "empty_accepts_per_accept": summary(by_rep, "empty_accepts_per_accept"),
+        })
+    comparisons = []
+    kinds_n = sorted({(k[1], k[2]) for k in points if k[0] == "scaling"})
+    for kind, n in kinds_n:
+        for rr, plain in PAIRS:
+            a = points.get(("scaling", kind, n, rr), {})
+            b = points.get(("scaling", kind, n, plain), {})
+            reps = sorted(set(a) & set(b))
+            if not reps:
+                continue
+            ratios = [a[r]["conn_per_s"] / b[r]["conn_per_s"] for r in reps
+                      if b[r]["conn_per_s"] > 0]
+            jain = summary(a, "jain")
+            wake_rr = summary(a, "wakeups_per_accept")
+            wake_plain = summary(b, "wakeups_per_accept")
+            c = {"worker_kind": kind, "workers": n, "model": rr, "against": plain,
+                 "conn_ratio": spread(ratios) if ratios else None,
+                 "jain": jain, "wakeups_per_accept": wake_rr,
+                 "against_wakeups_per_accept": wake_plain}
+            c["met"] = {
+                "conn_ratio": bool(ratios) and c["conn_ratio"]["median"] >= RATIO_GOAL,
+                "jain": jain is not None and jain["min"] >= JAIN_GOAL,
+                "wakeups": wake_rr is not None and wake_plain is not None and
+                wake_rr["median"] <= wake_plain["median"] + WAKEUP_SLACK,
+            }
+            comparisons.append(c)
+    latency = []
+    for key in sorted((k for k in points if k[0] == "latency"),
+                      key=lambda k: (k[2], k[1])):
+        _, model, clogged = key
+        by_rep = points[key]
+        stats = {}
+        for s in LATENCY_STATS:
+            vals = [p["latency_ns"][s] / 1e6 for p in by_rep.values() if p["latency_ns"]]
+            stats[s] = spread(vals) if vals else None
+        latency.append({"model": model, "clogged": clogged, "repetitions": len(by_rep),
+                        "latency_ms": stats, "jain": summary(by_rep, "jain"),
+                        "conn_per_s": summary(by_rep, "conn_per_s")})
+    rr = points.get(("latency", "epoll_roundrobin", True), {})
+    rp = points.get(("latency", "reuseport", True), {})
+    reps = [r for r in sorted(set(rr) & set(rp))
+            if rr[r]["latency_ns"] and rp[r]["latency_ns"]]
+    p99_ratios = [rr[r]["latency_ns"]["p99"] / rp[r]["latency_ns"]["p99"] for r in reps]
+    tail = None
+    if p99_ratios:
+        tail = {"p99_ratio": spread(p99_ratios), "goal": P99_GOAL,
+                "met": statistics.median(p99_ratios) <= P99_GOAL}
+    goals = {"conn_ratio": RATIO_GOAL, "jain": JAIN_GOAL,
+             "wakeup_slack": WAKEUP_SLACK, "p99_ratio": P99_GOAL}
+    return {"goals": goals, "scaling": scaling, "comparisons": comparisons,
+            "latency": latency, "tail": tail}, problems
+
+
+def markdown(doc):
+    out = []
+    a = doc.get("acceptlab")
+    if not a or not (a["scaling"] or a["latency"]):
+        return out
+    if a["comparisons"]:
+        out += [
+            "",
+            "## The cost of round-robin: acceptlab on the patched kernel",
+            "",
+            "Concurrent load on 127.0.0.1 inside the VM.  conn/s ratio: "
+            "round-robin over the model it changes, in one boot "
+            f"(goal ≥ {RATIO_GOAL}); J: Jain's index of round-robin, lowest over "
+            f"the boots (goal ≥ {JAIN_GOAL}); wakeups: returns of a worker's "
+            "wait per accepted connection (goal: round-robin within "
+            f"{WAKEUP_SLACK} of the plain model's).  Median (min–max) over "
+            "the boots.",
+            "",
+            "| workers | kind | model | against | conn/s ratio | J | wakeups/accept | against | goals met |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for c in a["comparisons"]:
+            met = c["met"]
+            missed = [k for k, ok in met.items() if not ok]
+            out.append(
+                f"| {c['workers']} | {c['worker_kind']} | {c['model']} | {c['against']} "
+                f"| {fmt_spread(c['conn_ratio'], '.3f')} | {fmt_spread(c['jain'], '.3f')} "
+                f"| {fmt_spread(c['wakeups_per_accept'], '.2f')} "
+                f"| {fmt_spread(c['against_wakeups_per_accept'], '.2f')} "
+                f"| {'yes' if not missed else 'NO: ' + ', '.join(missed)} |")
+    if a["scaling"]:
+        out += [
+            "",
+            "Every model at every point (context: plain `epoll` is the herd, "
+            "`blocking` one FIFO queue, `reuseport` one queue per worker):",
+            "",
+            "| workers | kind | model | conn/s | J | wakeups/accept | empty accepts/accept |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for s in a["scaling"]:
+            out.append(
+                f"| {s['workers']} | {s['worker_kind']} | {s['model']} "
+                f"| {fmt_spread(s['conn_per_s'], '.0f')} | {fmt_spread(s['jain'], '.3f')} "
+                f"| {fmt_spread(s['wakeups_per_accept'], '.2f')} "
+                f"| {fmt_spread(s['empty_accepts_per_accept'], '.2f')} |")
+    if a["latency"]:
+        out += [
+            "",
+            "## Tail latency: one shared queue against SO_REUSEPORT",
+            "",
+            "4 worker processes, CPU-heavy requests; with one worker clogged "
+            "(worker 0 stalls now and then) and without.  Latency in ms, "
+            "median over the boots.",
+            "",
+            "| model | clogged | " + " | ".join(LATENCY_STATS) + " | J | conn/s |",
+            "|---|---|" + "---|" * (len(LATENCY_STATS) + 2),
+        ]
+        for row in a["latency"]:
+            cells = [fmt_spread(row["latency_ms"][s], ".2f") if row["latency_ms"][s] else "-"
+                     for s in LATENCY_STATS]
+            out.append(f"| {row['model']} | {'yes' if row['clogged'] else 'no'} | "
+                       + " | ".join(cells)
+                       + f" | {fmt_spread(row['jain'], '.3f')} "
+                         f"| {fmt_spread(row['conn_per_s'], '.0f')} |")
+        t = a["tail"]
+        if t:
+            out += ["", f"With the clogged worker, round-robin's p99 over reuseport's: "
+                        f"{fmt_spread(t['p99_ratio'], '.3f')} (goal ≤ {t['goal']}): "
+                        f"{'met' if t['met'] else 'NOT met'}."]
+    return out
+
+
+def charts(doc, out, run=None):
+    """Fairness and connections/s against the worker count, one line per
+    model and kind, as fairness.{png,svg} and throughput.{png,svg} in out
+    (gnuplot).  Returns the files written; run(script) runs gnuplot."""
+    import subprocess
+
+    a = doc.get("acceptlab") or {}
+    series = defaultdict(list)
+    for s in a.get("scaling", []):
+        if s["jain"] and s["conn_per_s"]:
+            series[(s["worker_kind"], s["model"])].append(
+                (s["workers"], s["jain"]["median"], s["conn_per_s"]["median"]))
+    if not series:
+        return []
+    data = out / "scaling.dat"
+    names = sorted(series)
+    with open(data, "w") as f:
+        for kind, model in names:
+            f.write(f"# {model} {kind}\n")
+            for n, jain, rate in sorted(series[(kind, model)]):
+                f.write(f"{n} {jain} {rate}\n")
+            f.write("\n\n")  # one gnuplot index per series
+    written = []
+    for name, column, ylabel, extra in (
+            ("fairness", 2, "Jain's index (1 = even)", "set yrange [0:1.05]\n"),
+            ("throughput", 3, "connections/s", "set yrange [0:*]\n")):
+        for ext, terminal in (("svg", "svg size 900,500 dynamic background rgb 'white'"),
+                              ("png", "pngcairo size 900,500")):
+            path = out / f"{name}.{ext}"
+            plots = ", ".join(
+                f"'{data}' index {i} using 1:{column} with linespoints "
+                f"title '{model} ({kind})'"
+                for i, (kind, model) in enumerate(names))
+            script = (f"set terminal {terminal} noenhanced\nset output '{path}'\n"
+                      "set logscale x 2\nset xlabel 'workers'\n"
+                      f'set ylabel "{ylabel}"\nset key outside right\n'
+                      f'set title "{ylabel} against workers, patched kernel"\n'
+                      f"{extra}plot {plots}\n")
+            (run or (lambda s: subprocess.run(["gnuplot"], input=s, text=True,
+                                              check=True)))(script)
+            written.append(path)
+    return written
+
+
+def latency_cdfs(sweeps, out, acceptlab, run=None):
+    """The latency CDFs of the first boot's latency runs, without and with
+    the clogged worker, drawn by "acceptlab compare --chart" from their
+    JSON results (written to out/latency/) as latency-{clean,clogged}.
+    {png,svg}.  Returns the charts written."""
+    import subprocess
+
+    first = {}
+    for rep, item in sorted(sweeps, key=lambda x: x[0]):
+        if item["experiment"] != "latency":
+            continue
+        p = item["result"]["parameters"]
+        first.setdefault((int(p["clog_ms"]) > 0, p["model"]), item["result"])
+    written = []
+    (out / "latency").mkdir(parents=True, exist_ok=True)
+    for clogged, name in ((False, "clean"), (True, "clogged")):
+        files = []
+        for (c, model), result in sorted(first.items()):
+            if c != clogged:
+                continue
+            path = out / "latency" / f"{model}-{name}.json"
+            path.write_text(json.dumps(result))
+            files.append(str(path))
+        if len(files) < 2:
+            continue
+        for ext in ("svg", "png"):
+            chart = out / f"latency-{name}.{ext}"
+            (run or (lambda cmd: subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)))(
+                [str(acceptlab), "compare", *files, "--chart", str(chart)])
+            written.append(chart)
+    return written
+
+
+def cover_lines(doc):
+    """Plain-text lines for the cover letter: round-robin against the model
+    it changes at every worker count, and the tail with a clogged worker."""
+    a = doc.get("acceptlab") or {}
+    out = []
+    for rr, plain in PAIRS:
+        for kind in ("processes", "threads"):
+            rows = [c for c in a.get("comparisons", [])
+                    if (c["model"], c["against"], c["worker_kind"]) == (rr, plain, kind)]
+            if not rows:
+                continue
+            out += ["", textwrap.fill(
+                f"acceptlab, worker {kind}: {rr} against {plain}: connections/s "
+                "ratio, Jain's index, wakeups per accepted connection:", 72), ""]
+            for c in rows:
+                out.append(f"  {c['workers']:>2} workers: "
+                           f"{fmt_spread(c['conn_ratio'], '.3f')}, "
+                           f"J {fmt_spread(c['jain'], '.3f')}, "
+                           f"{fmt_spread(c['wakeups_per_accept'], '.2f')}")
+    t = a.get("tail")
+    if t:
+        out += ["", textwrap.fill(
+            "With one clogged worker, p99 latency of EPOLLROUNDROBIN over "
+            f"SO_REUSEPORT: {fmt_spread(t['p99_ratio'], '.3f')}.", 72)]
+    return out

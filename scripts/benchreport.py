@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""The report of scripts/bench.sh: bench.json and report.md from the serial
+logs of the benchmark boots.
+
+Each log is one boot of one kernel (baseline or patched), repetition N, named
+perf-<variant>-<N>.log; the guest (qemu/bench-guest.sh) prints one line per
+result, "bench: NAME VALUE UNIT", or "bench-error: NAME REASON".  Under TCG
+only ratios of runs on one host mean anything, so every figure is the
+patched/baseline speed ratio of the two boots of one repetition (made side
+by side), and the report gives the median and spread of those ratios.
+"""
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import bench_acceptlab
+
+SCHEMA = 1
+GOAL = 0.99  # patched at least 99% of the baseline's speed
+LOG_NAME = re.compile(r"^perf-(baseline|patched)-(\d+)\.log$")
+RESULT = re.compile(r"^bench: (\S+) (\S+) (\S+)\s*$")
+ERROR = re.compile(r"^bench-error: (.*)$")
+QEMU = re.compile(r"^vmtest: qemu (.*)$")
+# One acceptlab run of qemu/bench-acceptlab.sh: {"experiment", "result"}.
+ACCEPTLAB = re.compile(r"^acceptlab-json: (.*)$")
+INFO = {"kernel", "vcpus", "clocksource"}  # lines that describe the boot, not results
+# Units whose smaller values are better; every other unit is a rate.
+LOWER_IS_BETTER = {"s"}
+
+
+def parse_log(text):
+    """(results {name: (value, unit)}, info {key: value}, errors [str],
+    acceptlab runs [{"experiment", "result"}])."""
+    results, info, errors, acceptlab = {}, {}, [], []
+    for line in text.splitlines():
+        line = line.strip()
+        if m := RESULT.match(line):
+            name, value, unit = m.groups()
+            if name in INFO:
+                info[name] = value
+                continue
+            try:
+                results[name] = (float(value), unit)
+            except ValueError:
+                errors.append(f"{name}: not a number: {value}")
+        elif m := ACCEPTLAB.match(line):
+            try:
+                acceptlab.append(json.loads(m.group(1)))
+            except json.JSONDecodeError as e:
+                errors.append(f"acceptlab result that is not JSON: {e}")
+        elif m := ERROR.match(line):
+            errors.append(m.group(1))
+        elif m := QEMU.match(line):
+            for word in m.group(1).split():
+                key, _, value = word.partition("=")
+                info["qemu_" + key] = value
+    # tsc-early until the boot switches to tsc: the same counter.
+    if not info.get("clocksource", "tsc").startswith("tsc"):
+        errors.append(f"the guest timed with {info['clocksource']}, not tsc: "
+                      "every figure is coarse")
+    if "vmtest: end" not in text:
+        errors.append("the boot did not finish (no 'vmtest: end')")
+    return results, info, errors, acceptlab
+
+
+def speed_ratio(baseline, patched, unit):
+    """Patched speed over baseline speed: above 1 is faster."""
+    if unit in LOWER_IS_BETTER:
+        return baseline / patched if patched else float("inf")
+    return patched / baseline if baseline else float("inf")
+
+
+def spread(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def build(logs):
+    """The bench.json document from {path: text}."""
+    runs = {}  # (variant, rep) -> parsed
+    problems = []
+    sweeps = []  # (rep, acceptlab run) of the patched kernel
+    for path, text in sorted(logs.items()):
+        m = LOG_NAME.match(Path(path).name)
+        if not m:
+            raise ValueError(f"{path}: not a perf-<baseline|patched>-<N>.log")
+        variant, rep = m.group(1), int(m.group(2))
+        results, info, errors, acceptlab = parse_log(text)
+        problems += [f"{Path(path).name}: {e}" for e in errors]
+        if variant == "patched":
+            sweeps += [(rep, run) for run in acceptlab]
+        runs[(variant, rep)] = (results, info)
+    reps = sorted({rep for _, rep in runs})
+    paired = [r for r in reps if ("baseline", r) in runs and ("patched", r) in runs]
+    problems += [f"repetition {r}: only one kernel booted" for r in reps if r not in paired]
+    if not paired:
+        raise ValueError("no repetition with both kernels")
+
+    names = sorted({n for (v, r), (res, _) in runs.items() if r in paired for n in res})
+    benchmarks = {}
+    for name in names:
+        base, pat, ratios, unit = [], [], [], None
+        for r in paired:
+            b = runs[("baseline", r)][0].get(name)
+            p = runs[("patched", r)][0].get(name)
+            if b is None or p is None:
+                problems.append(f"{name}: missing in repetition {r}")
+                continue
+            unit = b[1]
+            base.append(b[0])
+            pat.append(p[0])
+            ratios.append(speed_ratio(b[0], p[0], unit))
+        if not ratios:
+            continue
+        ratio = spread(ratios)
+        benchmarks[name] = {
+            "unit": unit,
+            "better": "lower" if unit in LOWER_IS_BETTER else "higher",
+            "baseline": {"values": base, **spread(base)},
+            "patched": {"values": pat, **spread(pat)},
+            "speed_ratio": {"values": ratios, **ratio},
+            "goal": GOAL,
+            "met": ratio["median"] >= GOAL,
+        }
+
+    def info(variant):
+        return runs[(variant, paired[0])][1]
+
+    try:
+        accept, accept_problems = bench_acceptlab.build(sweeps)
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"an acceptlab result lacks what the report needs: {e!r}")
+    problems += accept_problems
+
+    return {
+        "schema": SCHEMA,
+        "tool": "epoll-rr bench",
+        "complete": not problems,
+        "problems": problems,
+        "repetitions": len(paired),
+        "kernels": {v: info(v).get("kernel", "?") for v in ("baseline", "patched")},
+        "vcpus": info("patched").get("vcpus", "?"),
+        "clocksource": info("patched").get("clocksource", "?"),
+        "qemu": {k[5:]: v for k, v in info("patched").items() if k.startswith("qemu_")},
+        "perf": benchmarks,
+        "acceptlab": accept,
+    }
+
+
+def markdown(doc, command):
+    q = doc["qemu"]
+    out = []
+    if not doc["complete"]:
+        out += ["**PARTIAL**: " + "; ".join(doc["problems"]), ""]
+    out += [
+        "# The cost on every wakeup: perf bench, patched against baseline",
+        "",
+        f"Kernels {doc['kernels']['baseline']} and {doc['kernels']['patched']}, "
+        f"{doc['vcpus']} vCPUs, QEMU {q.get('accel', '?')} on a host with "
+        f"{q.get('host_cpus', '?')} CPUs ({q.get('host_cpu', '?').replace('_', ' ')}), "
+        f"{doc['repetitions']} repetitions; each repetition boots both kernels "
+        f"one after the other.  Guest clock: {doc['clocksource']}.",
+        "",
+        f"Command: `{command}`",
+        "",
+        "Speed ratio: patched speed over baseline speed in one repetition "
+        f"(above 1 is faster); goal at least {GOAL}. Median, and min to max.",
+        "",
+        "| benchmark | unit | baseline | patched | speed ratio | goal met |",
+        "|---|---|---|---|---|---|",
+    ]
+
+    def cell(s, fmt):
+        return f"{s['median']:{fmt}} ({s['min']:{fmt}}–{s['max']:{fmt}})"
+
+    for name, b in doc["perf"].items():
+        fmt = ".3f" if b["unit"] == "s" else ".0f"
+        out.append(
+            f"| {name} | {b['unit']} ({b['better']} is better) | {cell(b['baseline'], fmt)} "
+            f"| {cell(b['patched'], fmt)} | {cell(b['speed_ratio'], '.3f')} "
+            f"| {'yes' if b['met'] else 'NO'} |"
+        )
+    out += bench_acceptlab.markdown(doc)
+    if doc.get("charts"):
+        out += ["", "Charts: " + ", ".join(f"[{c}]({c})" for c in doc["charts"]) + "."]
+    return "\n".join(out) + "\n"
+
+
+def cover(doc):
+    """The cover letter's overhead section (scripts/export.sh)."""
+    q = doc["qemu"]
+    lines = [textwrap.fill(
+        f"Measured with \"make bench\": {doc['kernels']['baseline']} and "
+        f"{doc['kernels']['patched']} booted by turns under QEMU "
+        f"{q.get('accel', '?')}, {doc['vcpus']} vCPUs on a host with "
+        f"{q.get('host_cpus', '?')} CPUs, {doc['repetitions']} repetitions. "
+        "perf bench, patched speed over baseline speed (above 1 is faster), "
+        "median (min-max):", 72), ""]
+    for name, b in doc["perf"].items():
+        s = b["speed_ratio"]
+        lines.append(f"  {name:<22} {s['median']:.3f} ({s['min']:.3f}-{s['max']:.3f})")
+    lines += bench_acceptlab.cover_lines(doc)
+    return "\n".join(lines).replace("–", "-") + "\n"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", required=True, help="directory for bench.json and report.md")
+    ap.add_argument("--command", default="make bench", help="the command line, for the report")
+    ap.add_argument("--acceptlab", help="acceptlab binary, for the latency CDFs "
+                    "(acceptlab compare --chart); none: no CDFs")
+    ap.add_argument("--cover", help="write the cover letter's overhead section "
+                    "here, if the report is complete")
+    ap.add_argument("logs", nargs="+", help="perf-<baseline|patched>-<N>.log files")
+    a = ap.parse_args(argv)
+    try:
+        logs = {p: Path(p).read_text(errors="replace") for p in a.logs}
+        doc = build(logs)
+    except (OSError, ValueError) as e:
+        print(f"benchreport: {e}", file=sys.stderr)
+        return 1
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    # Charts: a missing one makes the report partial, not absent.
+    sweeps = [(int(LOG_NAME.match(Path(p).name).group(2)), run)
+              for p, text in logs.items() if Path(p).name.startswith("perf-patched-")
+              for run in parse_log(text)[3]]
+    charts = []
+    try:
+        charts += bench_acceptlab.charts(doc, out)
+        if a.acceptlab:
+            charts += bench_acceptlab.latency_cdfs(sweeps, out, a.acceptlab)
+    except (OSError, subprocess.CalledProcessError) as e:
+        doc["complete"] = False
+        doc["problems"].append(f"charts: {e}")
+    doc["charts"] = [c.name for c in charts]
+    (out / "bench.json").write_text(json.dumps(doc, indent=1) + "\n")
+    (out / "report.md").write_text(markdown(doc, a.command))
+    if a.cover and doc["complete"]:
+        Path(a.cover).write_text(cover(doc))
+    sys.stdout.write(markdown(doc, a.command))
+    return 0 if doc["complete"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

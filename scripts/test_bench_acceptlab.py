@@ -1,0 +1,172 @@
+"""Tests of the acceptlab part of the bench report on synthetic results."""
+
+import json
+import unittest
+
+import benchreport
+from test_benchreport import log
+
+
+def result(model, workers, kind="processes", conn_per_s=1000.0, accepts=None,
+           wakeups=1.0, clog_ms=0, p99_ms=10.0, complete=True):
+    accepts = accepts or [100] * workers
+    total = sum(accepts)
+    jain = total ** 2 / (len(accepts) * sum(a * a for a in accepts))
+    return {
+        "tool": "acceptlab", "complete": complete,
+        "parameters": {"model": model, "workers": str(workers), "worker_kind": kind,
+                       "clog_ms": str(clog_ms)},
+        "workers": [{"accepts": a} for a in accepts],
+        "fairness": {"jain": jain},
+        "wakeups": {"per_accept": wakeups, "empty_accepts_per_accept": wakeups - 1},
+        "client": {"connections_per_s": conn_per_s},
+        "latency_ns": {"min": 1e6, "avg": 5e6, "median": 4e6, "p99": p99_ms * 1e6,
+                       "p99_9": 2 * p99_ms * 1e6, "max": 3 * p99_ms * 1e6, "stddev": 1e6},
+    }
+
+
+def line(experiment, r):
+    return f"acceptlab-json: {json.dumps({'experiment': experiment, 'result': r})}\n"
+
+
+def logs(patched_lines):
+    """Two repetitions; each patched boot prints the lines of its index."""
+    out = {}
+    for rep, lines in enumerate(patched_lines, 1):
+        out[f"perf-baseline-{rep}.log"] = log("7.2.13", 1.0, 100)
+        out[f"perf-patched-{rep}.log"] = log("7.2.13-rr", 1.0, 100, extra="".join(lines))
+    return out
+
+
+class Scaling(unittest.TestCase):
+    def test_ratio_jain_and_wakeups_per_point(self):
+        reps = []
+        for rr_rate in (990.0, 1010.0):
+            reps.append([
+                line("scaling", result("epoll_exclusive", 4, accepts=[400, 0, 0, 0])),
+                line("scaling", result("epoll_roundrobin", 4, conn_per_s=rr_rate)),
+                line("scaling", result("epoll", 4, wakeups=3.5)),
+            ])
+        doc = benchreport.build(logs(reps))
+        self.assertTrue(doc["complete"], doc["problems"])
+        [c] = doc["acceptlab"]["comparisons"]
+        self.assertEqual((c["model"], c["against"], c["workers"]),
+                         ("epoll_roundrobin", "epoll_exclusive", 4))
+        self.assertEqual(c["conn_ratio"]["values"], [0.99, 1.01])
+        self.assertEqual(c["jain"]["min"], 1.0)
+        self.assertEqual(c["met"], {"conn_ratio": True, "jain": True, "wakeups": True})
+        herd = [s for s in doc["acceptlab"]["scaling"] if s["model"] == "epoll"]
+        self.assertEqual(herd[0]["wakeups_per_accept"]["median"], 3.5)
+        md = benchreport.markdown(doc, "make bench")
+        self.assertIn("| 4 | processes | epoll_roundrobin | epoll_exclusive | 1.000 (0.990–1.010)", md)
+
+    def test_goals_missed(self):
+        reps = [[
+            line("scaling", result("epoll_shared", 8, kind="threads")),
+            line("scaling", result("epoll_shared_fifo", 8, kind="threads", conn_per_s=900.0,
+                                   accepts=[200, 100, 100, 100, 100, 100, 100, 100],
+                                   wakeups=1.2)),
+        ]]
+        doc = benchreport.build(logs(reps))
+        [c] = doc["acceptlab"]["comparisons"]
+        self.assertEqual(c["met"], {"conn_ratio": False, "jain": False, "wakeups": False})
+        self.assertIn("NO: conn_ratio, jain, wakeups", benchreport.markdown(doc, "x"))
+
+    def test_incomplete_run_makes_the_report_partial(self):
+        r = result("epoll_roundrobin", 2, complete=False)
+        r["incomplete"] = "1 connections failed"
+        doc = benchreport.build(logs([[line("scaling", r)]]))
+        self.assertFalse(doc["complete"])
+        self.assertIn("scaling processes 2 epoll_roundrobin, repetition 1: incomplete run "
+                      "(1 connections failed)", " ".join(doc["problems"]))
+        # Its figures are still in the tables, the report marked PARTIAL.
+        self.assertEqual(doc["acceptlab"]["scaling"][0]["conn_per_s"]["median"], 1000.0)
+
+    def test_broken_lines(self):
+        doc = benchreport.build(logs([["acceptlab-json: {not json\n"]]))
+        self.assertIn("not JSON", " ".join(doc["problems"]))
+        with self.assertRaises(ValueError):
+            benchreport.build(logs([[line("scaling", {"parameters": {}})]]))
+
+
+class Latency(unittest.TestCase):
+    def test_tail_ratio_with_a_clogged_worker(self):
+        reps = []
+        for rr, rp in ((20.0, 100.0), (30.0, 50.0)):
+            reps.append([
+                line("latency", result("epoll_roundrobin", 4, clog_ms=200, p99_ms=rr)),
+                line("latency", result("reuseport", 4, clog_ms=200, p99_ms=rp)),
+                line("latency", result("reuseport", 4, p99_ms=10.0)),
+            ])
+        doc = benchreport.build(logs(reps))
+        tail = doc["acceptlab"]["tail"]
+        self.assertEqual(tail["p99_ratio"]["values"], [0.2, 0.6])
+        self.assertTrue(tail["met"])  # median 0.4
+        rows = {(r["model"], r["clogged"]): r for r in doc["acceptlab"]["latency"]}
+        self.assertEqual(rows[("reuseport", True)]["latency_ms"]["p99"]["median"], 75.0)
+        self.assertEqual(rows[("reuseport", False)]["latency_ms"]["p99"]["median"], 10.0)
+        md = benchreport.markdown(doc, "x")
+        self.assertIn("| reuseport | yes | 1.00 | 5.00 | 4.00 | 75.00 (50.00–100.00)", md)
+        self.assertIn("(goal ≤ 0.5): met", md)
+
+
+if __name__ == "__main__":
+    unittest.main()
+
+
+class Charts(unittest.TestCase):
+    def test_scaling_charts_and_latency_cdfs(self):
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        import bench_acceptlab
+
+        reps = [[line("scaling", result(m, n)) for m in ("epoll_exclusive", "epoll_roundrobin")
+                 for n in (2, 4)]
+                + [line("latency", result(m, 4, clog_ms=c))
+                   for m in ("reuseport", "epoll_roundrobin") for c in (0, 200)]]
+        with tempfile.TemporaryDirectory() as d:
+            out = Path(d)
+            doc = benchreport.build(logs(reps))
+            if shutil.which("gnuplot"):
+                files = bench_acceptlab.charts(doc, out)
+                self.assertEqual(sorted(f.name for f in files),
+                                 ["fairness.png", "fairness.svg",
+                                  "throughput.png", "throughput.svg"])
+                self.assertIn("<svg", (out / "fairness.svg").read_text())
+            calls = []
+            sweeps = [(1, json.loads(x.split(": ", 1)[1])) for x in reps[0]]
+            cdfs = bench_acceptlab.latency_cdfs(sweeps, out, "acceptlab", run=calls.append)
+            self.assertEqual([c.name for c in cdfs], ["latency-clean.svg", "latency-clean.png",
+                                                      "latency-clogged.svg", "latency-clogged.png"])
+            self.assertEqual(calls[2][:2], ["acceptlab", "compare"])
+            self.assertEqual([Path(f).name for f in calls[2][2:4]],
+                             ["epoll_roundrobin-clogged.json", "reuseport-clogged.json"])
+            self.assertEqual(json.loads(Path(calls[2][2]).read_text())["parameters"]["clog_ms"],
+                             "200")
+
+
+class Cover(unittest.TestCase):
+    def test_cover_text_only_for_a_complete_report(self):
+        import tempfile
+        from pathlib import Path
+
+        reps = [[line("scaling", result(m, 64, conn_per_s=r))
+                 for m, r in (("epoll_exclusive", 1000.0), ("epoll_roundrobin", 990.0))]]
+        with tempfile.TemporaryDirectory() as d:
+            paths = []
+            for name, text in logs(reps).items():
+                paths.append(Path(d, name))
+                paths[-1].write_text(text)
+            cover = Path(d, "bench.txt")
+            rc = benchreport.main(["--out", d, "--cover", str(cover), *map(str, paths)])
+            self.assertEqual(rc, 0)
+            text = cover.read_text()
+            self.assertIn("64 workers: 0.990, J 1.000, 1.00", text)
+            self.assertLessEqual(max(map(len, text.splitlines())), 72)
+            cover.unlink()
+            paths[0].write_text(paths[0].read_text().replace("vmtest: end\n", ""))
+            rc = benchreport.main(["--out", d, "--cover", str(cover), *map(str, paths)])
+            self.assertEqual(rc, 1)
+            self.assertFalse(cover.exists())
