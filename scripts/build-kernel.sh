@@ -3,8 +3,10 @@
 # out of tree: tinyconfig + qemu/kernel.config, from $BUILD_DIR/$BASE/VARIANT/src.
 # The "debug" variant builds the patched tree with qemu/debug.config and
 # qemu/debug-$BASE.config on top (lockdep, KASAN, list and object debugging,
-# lockup detectors).  The "bisect" variant (scripts/series.sh bisect) uses
-# tinyconfig + qemu/bisect.config alone.
+# lockup detectors).  The "bisect" variant (scripts/series.sh bisect) builds
+# the tree after each patch with the same configuration as the test kernels,
+# so that ccache serves the patched kernel every object the last patches
+# leave alone.
 # Uses ccache when installed; prints progress while make runs.
 # Keeps every image it builds in $KERNEL_CACHE, outside the clone, under a key
 # of everything that goes into it, and copies it from there instead of
@@ -28,10 +30,7 @@ debug)
 	src=$BASE_DIR/patched/src
 	fragments+=("$REPO/qemu/debug.config" "$REPO/qemu/debug-$BASE.config")
 	;;
-bisect)
-	localversion=-bisect
-	fragments=("$REPO/qemu/bisect.config")
-	;;
+bisect) localversion=-bisect ;;
 esac
 
 [ -f "$src/Makefile" ] || die "$src is missing: run scripts/kernel-trees.sh first"
@@ -46,8 +45,13 @@ else
 fi
 kmake=(make -C "$src" O="$obj" CC="$cc" HOSTCC="$cc" LOCALVERSION="$localversion" -j"$JOBS")
 
-# Reconfigure only when the fragment or the tree's Kconfig changed.
-config_id=$(cat "${fragments[@]}" "$src/Makefile" | sha256sum | cut -d' ' -f1)
+# Reconfigure only when the fragments, the tree's version or the toolchain
+# (Kconfig probes it) changed.
+config_id=$({
+	cat "${fragments[@]}" "$src/Makefile"
+	gcc --version | head -n1
+	ld --version | head -n1
+} | sha256sum | cut -d' ' -f1)
 
 # source_id: what identifies the source exactly, or nothing if it cannot be
 # known cheaply: the git tree of a patched, debug or bisect tree nobody
@@ -82,15 +86,33 @@ if [ -n "$KERNEL_CACHE" ] && sid=$(source_id) && [ -n "$sid" ]; then
 	fi
 fi
 if [ "$(cat "$obj/.config-id" 2>/dev/null)" != "$config_id" ]; then
-	log "configuring: tinyconfig + $(echo "${fragments[@]#"$REPO"/}" | sed 's/ / + /g')"
-	"${kmake[@]}" -s tinyconfig >/dev/null
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${fragments[@]}" >/dev/null
-	"${kmake[@]}" -s olddefconfig >/dev/null
+	# Kconfig takes 27 s here (tinyconfig, olddefconfig: three runs of
+	# mostly compiler probes), and the build one more run.  The variants
+	# of the same fragments (bisect, baseline, patched) have the same
+	# Kconfig files too (the series touches none), so the first one's
+	# .config serves the others.
+	kconfig_id=$({
+		echo "$config_id"
+		find "$src" -name 'Kconfig*' -not -path '*/.git/*' -print0 | sort -z | xargs -0 -r cat
+	} | sha256sum | cut -d' ' -f1)
+	saved_config=$BASE_DIR/configs/$kconfig_id
+	if [ -f "$saved_config" ]; then
+		log "configuring: the .config of the same fragments and Kconfig files ($saved_config)"
+		cp "$saved_config" "$obj/.config"
+	else
+		log "configuring: tinyconfig + $(echo "${fragments[@]#"$REPO"/}" | sed 's/ / + /g')"
+		"${kmake[@]}" -s tinyconfig >/dev/null
+		"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${fragments[@]}" >/dev/null
+		"${kmake[@]}" -s olddefconfig >/dev/null
+	fi
 	# merge_config only warns when a symbol does not stick; fail instead.
 	missing=$(cat "${fragments[@]}" | grep -E '^CONFIG_[A-Za-z0-9_]+=' | while read -r line; do
 		grep -qxF "$line" "$obj/.config" || echo "$line"
 	done)
 	[ -z "$missing" ] || die "config fragment options not set in .config (missing dependency?): ${missing//$'\n'/ }"
+	mkdir -p "$BASE_DIR/configs"
+	cp "$obj/.config" "$saved_config.tmp.$$"
+	mv "$saved_config.tmp.$$" "$saved_config"
 	echo "$config_id" > "$obj/.config-id"
 fi
 

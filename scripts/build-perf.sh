@@ -3,7 +3,8 @@
 # not touch tools/perf), for "perf bench" in the VM: $BUILD_DIR/$BASE/perf/perf.
 # Every optional library is off: "perf bench sched" and "perf bench epoll"
 # need none of them, and a static binary needs no libraries in the
-# initramfs.  Rebuilt only when the tree or this script changes.
+# initramfs.  Rebuilt only when the tree, the toolchain or this script
+# changes.
 LOG_TAG=perf
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -15,13 +16,33 @@ perf=$out/perf
 log_file=$out/build.log
 [ -f "$src/Makefile.perf" ] || die "$src missing: run scripts/kernel-trees.sh first"
 
+# The binary depends on the tree, this script and the toolchain.  It is
+# also kept in $KERNEL_CACHE: ccache cannot serve a new clone's perf build
+# (perf's -Wp,-MT names the absolute object path, which ccache leaves in
+# its hash), which then takes 1m40s here.
+tree=$(git -C "$BASE_DIR/patched/src" rev-parse 'HEAD^{tree}' 2>/dev/null) || tree=
 id=$({
-	git -C "$BASE_DIR/patched/src" rev-parse 'HEAD^{tree}' 2>/dev/null || echo untracked
+	echo "${tree:-untracked}"
+	gcc --version | head -n1
+	ld --version | head -n1
 	cat "$0"
 } | sha256sum | cut -d' ' -f1)
 if [ -x "$perf" ] && [ "$(cat "$out/build-id" 2>/dev/null)" = "$id" ]; then
 	log "perf is up to date: $perf"
 	exit 0
+fi
+cached=
+if [ -n "$KERNEL_CACHE" ] && [ -n "$tree" ] &&
+	[ -z "$(git -C "$BASE_DIR/patched/src" status --porcelain --untracked-files=no -- tools)" ]; then
+	cached=$KERNEL_CACHE/perf-${id:0:32}
+	if [ -x "$cached/perf" ]; then
+		mkdir -p "$out"
+		install -m 755 "$cached/perf" "$perf"
+		echo "$id" >"$out/build-id"
+		touch "$cached"
+		log "cached perf (key ${id:0:32} in $KERNEL_CACHE; KERNEL_CACHE= to build anyway)"
+		exit 0
+	fi
 fi
 
 cc=gcc
@@ -46,4 +67,9 @@ if readelf -l "$perf" | grep -q INTERP; then
 	die "$perf is dynamically linked (LDFLAGS=-static did not hold); see $log_file"
 fi
 echo "$id" >"$out/build-id"
+if [ -n "$cached" ]; then
+	mkdir -p "$cached.tmp.$$"
+	cp "$perf" "$cached.tmp.$$/perf"
+	mv -T "$cached.tmp.$$" "$cached" 2>/dev/null || rm -rf "$cached.tmp.$$"
+fi
 log "built $perf in $(elapsed "$start") ($(du -h "$perf" | cut -f1))"
