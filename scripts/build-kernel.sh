@@ -3,10 +3,8 @@
 # out of tree: tinyconfig + qemu/kernel.config, from $BUILD_DIR/$BASE/VARIANT/src.
 # The "debug" variant builds the patched tree with qemu/debug.config and
 # qemu/debug-$BASE.config on top (lockdep, KASAN, list and object debugging,
-# lockup detectors).  The "bisect" variant (scripts/series.sh bisect) builds
-# the tree after each patch with the same configuration as the test kernels,
-# so that ccache serves the patched kernel every object the last patches
-# leave alone.
+# lockup detectors).  The "bisect" variant (scripts/series.sh bisect) uses
+# tinyconfig + qemu/bisect.config alone.
 # Uses ccache when installed; prints progress while make runs.
 # Keeps every image it builds in $KERNEL_CACHE, outside the clone, under a key
 # of everything that goes into it, and copies it from there instead of
@@ -30,7 +28,10 @@ debug)
 	src=$BASE_DIR/patched/src
 	fragments+=("$REPO/qemu/debug.config" "$REPO/qemu/debug-$BASE.config")
 	;;
-bisect) localversion=-bisect ;;
+bisect)
+	localversion=-bisect
+	fragments=("$REPO/qemu/bisect.config")
+	;;
 esac
 
 [ -f "$src/Makefile" ] || die "$src is missing: run scripts/kernel-trees.sh first"
@@ -88,9 +89,9 @@ fi
 if [ "$(cat "$obj/.config-id" 2>/dev/null)" != "$config_id" ]; then
 	# Kconfig takes 27 s here (tinyconfig, olddefconfig: three runs of
 	# mostly compiler probes), and the build one more run.  The variants
-	# of the same fragments (bisect, baseline, patched) have the same
-	# Kconfig files too (the series touches none), so the first one's
-	# .config serves the others.
+	# of the same fragments (baseline, patched) have the same Kconfig
+	# files too (the series touches none), so the first one's .config
+	# serves the other.
 	kconfig_id=$({
 		echo "$config_id"
 		find "$src" -name 'Kconfig*' -not -path '*/.git/*' -print0 | sort -z | xargs -0 -r cat

@@ -119,14 +119,11 @@ run_checkpatch() {
 }
 
 # Build after each patch in a separate tree (bisect/src, at the same depth
-# as the others, so ccache shares their objects), with the test kernels'
-# configuration.  Once the kernel sources equal the whole series' (only the
-# selftests and MAINTAINERS differ, as after the selftest patch), the
-# patched kernel proves that state builds: it is built here, and the VM run
-# takes it from the image cache.  With the same configuration, ccache
-# serves it every object the patches after the last bisect build leave
-# alone: on 7.2, it compiles the 284 users of the uapi header patch 3
-# changes instead of all 888 objects.
+# as the others, so ccache shares their objects), from tinyconfig +
+# qemu/bisect.config.  Once the kernel sources equal the whole series' (only
+# the selftests and MAINTAINERS differ, as after the selftest patch), the
+# patched kernel proves that state builds, with the full configuration: it
+# is built here, and the VM run takes it from the image cache.
 bisect() {
 	local wt=$BASE_DIR/bisect/src i=0 p final
 	TREES=patched "$REPO/scripts/kernel-trees.sh"

@@ -3,7 +3,7 @@
 # Makefile "builds" by logging the release suffix and the source it saw,
 # with a fake four-patch series shaped like the real one: the patches
 # after which the kernel sources differ from the whole series' are built
-# one by one, the last kernel patch and the selftest patch
+# from the bisect config, the last kernel patch and the selftest patch
 # (after which only the selftests and MAINTAINERS differ) are not, and the
 # patched kernel is built once; a patch that does not build fails the
 # step, which names it.
@@ -73,7 +73,7 @@ builds() { { grep -- "^$1 " "$BUILD_COUNT" 2>/dev/null || true; } | wc -l; }
 series "$tmp/good" epoll1
 bisect "$tmp/good"
 check "good series: bisect passes" test $? = 0
-check "good series: patches 1 and 2 built" \
+check "good series: patches 1 and 2 built from the bisect config" \
 	test "$(builds -bisect)" = 2
 check "good series: each after its own patch" \
 	grep -qx -- "-bisect wait1 epoll1 " "$BUILD_COUNT"

@@ -87,7 +87,7 @@ check "other config fragments: its own image" \
 git clone -q "$src" "$tmp/build/7.2/bisect/src"
 build bisect
 check "other release suffix: builds" test "$(builds)" = 5
-check "other release suffix, same fragments: no tinyconfig" test "$(configs)" = 2
+check "bisect (qemu/bisect.config): configured from tinyconfig" test "$(configs)" = 3
 build patched KERNEL_CACHE=
 check "KERNEL_CACHE= always builds" test "$(builds)" = 6
 echo four >"$src/source.txt"
@@ -102,7 +102,7 @@ echo 'config FAKE' >"$src/Kconfig"
 "${GIT[@]}" add Kconfig
 "${GIT[@]}" commit -q -m kconfig
 build patched
-check "Kconfig file changed: configured from tinyconfig" test "$(configs)" = 3
+check "Kconfig file changed: configured from tinyconfig" test "$(configs)" = 4
 
 # build-perf.sh: a new clone takes perf from the cache.
 mkdir -p "$src/tools/perf"
