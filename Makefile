@@ -14,9 +14,10 @@
 #                checked, in build/export/vN; sends nothing
 #   make bench   the cost of the series, in the VMs: perf bench on the
 #                baseline and patched kernels of BASE by turns (BENCH_REPS,
-#                5), acceptlab scaling and tail latency on the patched one
-#                (BENCH_SWEEPS, 3); QUICK=1: once, small sizes.  Report,
-#                JSON and charts in build/bench/
+#                5; BENCH_ICOUNT=1 on QEMU's instruction counter), then
+#                acceptlab's idle, scaling and tail latency experiments on
+#                the patched one (BENCH_SWEEPS, 3); QUICK=1: once, small
+#                sizes.  Report, JSON and charts in build/bench/
 #
 # Knobs (environment or make variables): BASE (7.2|6.12: the kernel base and
 # its series), KERNEL_SRC=/path/to/linux (default: Debian's
@@ -29,7 +30,7 @@ BUILD_DIR ?= $(CURDIR)/build
 # The maintained bases, from their one definition in scripts/lib.sh.
 BASES := $(shell sed -n 's/^BASES="\(.*\)"$$/\1/p' scripts/lib.sh)
 export BASE BUILD_DIR KERNEL_SRC SMP VM_TIMEOUT VM_MEM KVM JOBS DEBUG_KERNEL \
-	STRESS_SECS DEBUG_STRESS_SECS EXPORT_DIR QUICK BENCH_REPS BENCH_SWEEPS
+	STRESS_SECS DEBUG_STRESS_SECS EXPORT_DIR QUICK BENCH_REPS BENCH_SWEEPS BENCH_ICOUNT
 
 .PHONY: help vm check stress faults deps trees kernels initramfs export bench \
 	series-sync series-check checkpatch bisect unit clean

@@ -12,7 +12,11 @@
 # only those tests; INITRAMFS picks another initramfs, SERIAL_LOG another
 # log file, and VM_APPEND adds NAME=VALUE words to the kernel command line
 # (kernel parameters such as tsc=reliable; names the kernel does not know
-# reach /init, and so the tests, as environment variables).
+# reach /init, and so the tests, as environment variables).  VM_ICOUNT=SHIFT
+# runs the guest on QEMU's instruction counter (-icount shift=SHIFT,
+# sleep=off): guest time advances 2^SHIFT ns per instruction instead of
+# with the host's clock, so guest timings count the work done, whatever
+# else the host runs; one host thread then runs every vCPU.
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/../scripts/lib.sh"
 
@@ -55,6 +59,7 @@ serial=${SERIAL_LOG:-$BASE_DIR/$variant/serial.log}
 [[ ${VMTEST_ONLY:-} =~ ^[A-Za-z0-9_,]*$ ]] || die "VMTEST_ONLY must be a comma-separated list of test names"
 [[ ${VM_APPEND:-} =~ ^([A-Za-z][A-Za-z0-9_.]*=[A-Za-z0-9_.,]+( |$))*$ ]] ||
 	die "VM_APPEND must be NAME=VALUE words (no spaces or quotes in values)"
+[[ ${VM_ICOUNT:-} =~ ^([0-9]|10)?$ ]] || die "VM_ICOUNT must be a shift of 0..10, not '$VM_ICOUNT'"
 [[ $stress_secs =~ ^[1-9][0-9]*$ ]] && [ "$stress_secs" -le 1500 ] ||
 	die "STRESS_SECS and DEBUG_STRESS_SECS must be 1..1500 seconds, not '$stress_secs'"
 [ -f "$kernel" ] || die "$kernel missing: build it first (scripts/build-kernel.sh $variant)"
@@ -74,7 +79,8 @@ kvm_works() {
 }
 accel=tcg
 cpu=max
-if [ "${KVM:-auto}" != 0 ] && kvm_works; then
+# The instruction counter is TCG's alone.
+if [ -z "${VM_ICOUNT:-}" ] && [ "${KVM:-auto}" != 0 ] && kvm_works; then
 	accel=kvm
 	cpu=host
 fi
@@ -109,7 +115,7 @@ watch_output &
 watcher=$!
 set +e
 timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 -pidfile "$pidfile" \
-	-accel "$accel" -cpu "$cpu" -m "$VM_MEM" \
+	-accel "$accel" -cpu "$cpu" -m "$VM_MEM" ${VM_ICOUNT:+-icount "shift=$VM_ICOUNT,sleep=off"} \
 	-smp "$SMP,sockets=$SMP,cores=1,threads=1" \
 	-display none -monitor none -serial stdio -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" \
@@ -124,7 +130,7 @@ kill "$watcher" 2>/dev/null || true
 wait "$watcher" 2>/dev/null || true
 # For the reports: under TCG only ratios of runs on one host mean anything.
 host_cpu=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -n1 | tr -s ' ' '_')
-echo "vmtest: qemu accel=$accel smp=$SMP mem=$VM_MEM host_cpus=$(nproc) host_cpu=${host_cpu:-unknown}" >>"$serial"
+echo "vmtest: qemu accel=$accel smp=$SMP mem=$VM_MEM${VM_ICOUNT:+ icount_shift=$VM_ICOUNT} host_cpus=$(nproc) host_cpu=${host_cpu:-unknown}" >>"$serial"
 if [ -f "$hung" ]; then
 	echo "vmtest: host: no output from the guest for ${HANG_SECS}s: killed as hung" >>"$serial"
 	log "no output from the guest for ${HANG_SECS}s: killed as hung"

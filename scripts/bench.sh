@@ -4,40 +4,41 @@
 # same tree and the bench initramfs, then boots the two kernels by turns,
 # BENCH_REPS times each (default 5; QUICK=1: once, with small sizes), and
 # runs "perf bench" sched pipe, sched messaging, epoll wait and epoll ctl
-# in each boot (qemu/bench-guest.sh); in the first BENCH_SWEEPS boots of
-# the patched kernel, acceptlab's scaling and latency experiments
-# (qemu/bench-acceptlab.sh).  Under TCG only ratios of runs on
-# one host mean anything: scripts/benchreport.py reports the patched/
-# baseline speed ratio of each repetition, median and spread, in
-# $BUILD_DIR/bench/report.md and bench.json.  Exit 1 if the report is
-# partial (a failed benchmark, a boot that did not finish).
+# in each boot (qemu/bench-guest.sh), with BENCH_ICOUNT=1 on QEMU's
+# instruction counter; then boots the patched kernel BENCH_SWEEPS times
+# (default 3) for acceptlab's idle, scaling and latency experiments
+# (qemu/bench-acceptlab.sh).  Under TCG only ratios of runs on one host mean anything:
+# scripts/benchreport.py reports the patched/baseline speed ratio of each
+# repetition, median and spread, in $BUILD_DIR/bench/report.md and
+# bench.json.  Exit 1 if the report is partial (a failed benchmark, a boot
+# that did not finish).
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 LOG_TAG=bench
 QUICK=${QUICK:-0}
 [[ $QUICK =~ ^[01]$ ]] || die "QUICK must be 0 or 1, not '$QUICK'"
 # Sizes go to the guest on the kernel command line (qemu/bench-guest.sh,
-# qemu/bench-acceptlab.sh); per_boot and per_sweep are the seconds a boot
-# and an acceptlab sweep took here (2-core host, TCG), for the estimate.
+# qemu/bench-acceptlab.sh); per_boot and per_sweep are the seconds a perf
+# boot and a sweep's boot took here (2-core host, TCG), for the estimate.
 if [ "$QUICK" = 1 ]; then
 	reps=${BENCH_REPS:-1}
 	sizes="BENCH_PIPE_LOOPS=2000 BENCH_MSG_LOOPS=2 BENCH_EPOLL_SECS=1"
-	sweep="BENCH_WORKERS=2,4 BENCH_CONN_PER_WORKER=20 BENCH_MIN_CONN=40"
+	sweep="BENCH_WORKERS=2,4 BENCH_CONN_PER_WORKER=20 BENCH_MIN_CONN=40 BENCH_IDLE_PER_WORKER=5"
 	sweep+=" BENCH_LAT_CLIENTS=16 BENCH_LAT_CONN=200 BENCH_WORK_US=500"
 	sweep+=" BENCH_CLOG_MS=50 BENCH_CLOG_EVERY=10"
-	per_boot=12 per_sweep=10
+	per_boot=12 per_sweep=25
 else
 	reps=${BENCH_REPS:-5}
 	sizes="BENCH_PIPE_LOOPS=20000 BENCH_MSG_LOOPS=20 BENCH_EPOLL_SECS=3"
 	sweep=
-	per_boot=15 per_sweep=250
+	per_boot=15 per_sweep=330
 fi
 [[ $reps =~ ^[1-9][0-9]?$ ]] || die "BENCH_REPS must be 1..99, not '$reps'"
-# The acceptlab sweep runs on the patched kernel (its models need the
-# flags), in the first BENCH_SWEEPS of its boots: 3, at most BENCH_REPS.
+# The acceptlab sweeps run on the patched kernel (its models need the
+# flags), in boots of their own: 3, or 1 with QUICK=1.
 sweeps=${BENCH_SWEEPS:-3}
-[[ $sweeps =~ ^[0-9]+$ ]] || die "BENCH_SWEEPS must be a number, not '$sweeps'"
-[ "$sweeps" -le "$reps" ] || sweeps=$reps
+[ "$QUICK" = 0 ] || sweeps=${BENCH_SWEEPS:-1}
+[[ $sweeps =~ ^[0-9]$ ]] || die "BENCH_SWEEPS must be 0..9, not '$sweeps'"
 out=$BUILD_DIR/bench
 logs=$out/logs
 # The guest's clock.  Under TCG the vCPUs' TSCs fail the boot's sync check
@@ -47,12 +48,28 @@ logs=$out/logs
 clock=tsc=reliable
 khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
 [ -z "$khz" ] || clock+=" tsc_early_khz=$khz"
+# BENCH_ICOUNT=1: the perf boots run on QEMU's instruction counter
+# (qemu/boot.sh VM_ICOUNT, shift 0: 1 ns per instruction; the TSC then
+# counts guest nanoseconds), where a busy host slows them but does not
+# change their figures.  Measured in three boots of one kernel: sched pipe
+# 0.143, 0.143 and 0.143 s of guest time, against 0.375, 0.841 and 0.405 s
+# on the host's clock; sched messaging and epoll ctl within 1.3%.  Not the
+# default: epoll wait's figure (its writer paces itself with nanosleep())
+# then follows the kernel's code layout, not its cost: baseline 18755 to
+# 21598 ops/s, the series 6417 to 8085, and the baseline with one unused
+# function added to kernel/sched/wait.c 10464 and 18077.  Every vCPU then
+# runs on one host thread, 4 times slower here: the sweeps never use it.
+icount=${BENCH_ICOUNT:-0}
+[[ $icount =~ ^[01]$ ]] || die "BENCH_ICOUNT must be 0 or 1, not '$icount'"
+perf_vm=(VM_APPEND="$clock $sizes BENCH_ACCEPTLAB=0")
+[ "$icount" = 0 ] ||
+	perf_vm=(VM_ICOUNT=0 VM_APPEND="tsc=reliable tsc_early_khz=1000000 $sizes BENCH_ACCEPTLAB=0")
 
 start=$(date +%s)
 step() {
 	log "== $* ($(elapsed "$start"))"
 }
-log "$reps repetitions of baseline and patched, $sweeps with the acceptlab sweep: about" \
+log "$reps repetitions of baseline and patched, $sweeps acceptlab sweeps: about" \
 	"$(((2 * reps * per_boot + sweeps * per_sweep) / 60 + 1)) minutes of boots, after the builds"
 
 step "kernel trees, kernels, perf, bench initramfs"
@@ -73,14 +90,18 @@ for rep in $(seq "$reps"); do
 	order="baseline patched"
 	[ $((rep % 2)) = 1 ] || order="patched baseline"
 	for v in $order; do
-		append="$clock $sizes BENCH_ACCEPTLAB=0"
-		[ "$v" != patched ] || [ "$rep" -gt "$sweeps" ] ||
-			append="$clock $sizes BENCH_ACCEPTLAB=1${sweep:+ $sweep}"
-		step "repetition $rep/$reps: $v kernel"
-		INITRAMFS=$BASE_DIR/bench-initramfs.cpio.gz SERIAL_LOG=$logs/perf-$v-$rep.log \
-			VM_APPEND="$append" VM_TIMEOUT=${VM_TIMEOUT:-1800} "$REPO/qemu/boot.sh" "$v" ||
+		step "repetition $rep/$reps: $v kernel (perf bench)"
+		env INITRAMFS="$BASE_DIR/bench-initramfs.cpio.gz" SERIAL_LOG="$logs/perf-$v-$rep.log" \
+			"${perf_vm[@]}" VM_TIMEOUT="${VM_TIMEOUT:-1800}" "$REPO/qemu/boot.sh" "$v" ||
 			log "the $v kernel's boot failed; the report will be partial"
 	done
+done
+for s in $(seq "$sweeps"); do
+	step "acceptlab sweep $s/$sweeps: patched kernel"
+	INITRAMFS=$BASE_DIR/bench-initramfs.cpio.gz SERIAL_LOG=$logs/sweep-$s.log \
+		VM_APPEND="$clock BENCH_PERF=0 BENCH_ACCEPTLAB=1${sweep:+ $sweep}" \
+		VM_TIMEOUT=${VM_TIMEOUT:-1800} "$REPO/qemu/boot.sh" patched ||
+		log "the sweep's boot failed; the report will be partial"
 done
 
 step "report"
@@ -90,10 +111,11 @@ rc=0
 # figures for a cover letter.
 cover=()
 [ "$QUICK" = 1 ] || cover=(--cover "$BASE_DIR/bench.txt")
+shopt -s nullglob
 python3 "$REPO/scripts/benchreport.py" --out "$out" "${cover[@]}" \
 	--acceptlab "$BUILD_DIR/userspace-static/userspace/acceptlab" \
 	--command "$(if [ "$QUICK" = 1 ]; then echo "make bench QUICK=1"; else echo make bench; fi) (BASE=$BASE, BENCH_REPS=$reps)" \
-	"$logs"/perf-*.log || rc=$?
+	"$logs"/perf-*.log "$logs"/sweep-*.log || rc=$?
 [ ! -f "$BASE_DIR/bench.txt" ] || cp "$BASE_DIR/patched/series-id" "$BASE_DIR/bench.series-id"
 log "done in $(elapsed "$start"): $out/report.md, $out/bench.json"
 exit $rc

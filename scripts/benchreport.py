@@ -8,6 +8,8 @@ result, "bench: NAME VALUE UNIT", or "bench-error: NAME REASON".  Under TCG
 only ratios of runs on one host mean anything, so every figure is the
 patched/baseline speed ratio of the two boots of one repetition (made side
 by side), and the report gives the median and spread of those ratios.
+The acceptlab sweeps (qemu/bench-acceptlab.sh) come from boots of the
+patched kernel of their own, sweep-<N>.log, or from its perf boots.
 """
 
 import argparse
@@ -24,6 +26,7 @@ import bench_acceptlab
 SCHEMA = 1
 GOAL = 0.99  # patched at least 99% of the baseline's speed
 LOG_NAME = re.compile(r"^perf-(baseline|patched)-(\d+)\.log$")
+SWEEP_NAME = re.compile(r"^sweep-(\d+)\.log$")
 RESULT = re.compile(r"^bench: (\S+) (\S+) (\S+)\s*$")
 ERROR = re.compile(r"^bench-error: (.*)$")
 QEMU = re.compile(r"^vmtest: qemu (.*)$")
@@ -80,21 +83,37 @@ def spread(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def build(logs):
-    """The bench.json document from {path: text}."""
-    runs = {}  # (variant, rep) -> parsed
-    problems = []
-    sweeps = []  # (rep, acceptlab run) of the patched kernel
+def read_logs(logs):
+    """(runs {(variant, rep): (results, info)}, sweeps [(rep, acceptlab run)]
+    of the patched kernel, problems [str]) from {path: text}."""
+    runs, sweeps, problems = {}, [], []
     for path, text in sorted(logs.items()):
-        m = LOG_NAME.match(Path(path).name)
+        name = Path(path).name
+        if m := SWEEP_NAME.match(name):
+            _, _, errors, acceptlab = parse_log(text)
+            problems += [f"{name}: {e}" for e in errors]
+            sweeps += [(int(m.group(1)), run) for run in acceptlab]
+            continue
+        m = LOG_NAME.match(name)
         if not m:
-            raise ValueError(f"{path}: not a perf-<baseline|patched>-<N>.log")
+            raise ValueError(f"{path}: not a perf-<baseline|patched>-<N>.log or sweep-<N>.log")
         variant, rep = m.group(1), int(m.group(2))
         results, info, errors, acceptlab = parse_log(text)
-        problems += [f"{Path(path).name}: {e}" for e in errors]
+        problems += [f"{name}: {e}" for e in errors]
         if variant == "patched":
             sweeps += [(rep, run) for run in acceptlab]
         runs[(variant, rep)] = (results, info)
+    return runs, sweeps, problems
+
+
+def build(logs):
+    """The bench.json document from {path: text}."""
+    return report(*read_logs(logs))
+
+
+def report(runs, sweeps, problems):
+    """The bench.json document from read_logs()'s result."""
+    problems = list(problems)
     reps = sorted({rep for _, rep in runs})
     paired = [r for r in reps if ("baseline", r) in runs and ("patched", r) in runs]
     problems += [f"repetition {r}: only one kernel booted" for r in reps if r not in paired]
@@ -152,6 +171,14 @@ def build(logs):
     }
 
 
+def clock_words(q):
+    """How the guest's time ran: QEMU's instruction counter, or the host's clock."""
+    if "icount_shift" in q:
+        return (f"QEMU's instruction counter (-icount shift={q['icount_shift']}: "
+                "guest time counts instructions, whatever else the host runs)")
+    return "the host's clock"
+
+
 def markdown(doc, command):
     q = doc["qemu"]
     out = []
@@ -164,7 +191,8 @@ def markdown(doc, command):
         f"{doc['vcpus']} vCPUs, QEMU {q.get('accel', '?')} on a host with "
         f"{q.get('host_cpus', '?')} CPUs ({q.get('host_cpu', '?').replace('_', ' ')}), "
         f"{doc['repetitions']} repetitions; each repetition boots both kernels "
-        f"one after the other.  Guest clock: {doc['clocksource']}.",
+        f"one after the other.  Guest clock: {doc['clocksource']}, on "
+        f"{clock_words(q)}.",
         "",
         f"Command: `{command}`",
         "",
@@ -198,7 +226,8 @@ def cover(doc):
         f"Measured with \"make bench\": {doc['kernels']['baseline']} and "
         f"{doc['kernels']['patched']} booted by turns under QEMU "
         f"{q.get('accel', '?')}, {doc['vcpus']} vCPUs on a host with "
-        f"{q.get('host_cpus', '?')} CPUs, {doc['repetitions']} repetitions. "
+        f"{q.get('host_cpus', '?')} CPUs, {doc['repetitions']} repetitions, "
+        f"guest time on {clock_words(q)}. "
         "perf bench, patched speed over baseline speed (above 1 is faster), "
         "median (min-max):", 72), ""]
     for name, b in doc["perf"].items():
@@ -216,20 +245,19 @@ def main(argv=None):
                     "(acceptlab compare --chart); none: no CDFs")
     ap.add_argument("--cover", help="write the cover letter's overhead section "
                     "here, if the report is complete")
-    ap.add_argument("logs", nargs="+", help="perf-<baseline|patched>-<N>.log files")
+    ap.add_argument("logs", nargs="+",
+                    help="perf-<baseline|patched>-<N>.log and sweep-<N>.log files")
     a = ap.parse_args(argv)
     try:
         logs = {p: Path(p).read_text(errors="replace") for p in a.logs}
-        doc = build(logs)
+        runs, sweeps, problems = read_logs(logs)
+        doc = report(runs, sweeps, problems)
     except (OSError, ValueError) as e:
         print(f"benchreport: {e}", file=sys.stderr)
         return 1
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     # Charts: a missing one makes the report partial, not absent.
-    sweeps = [(int(LOG_NAME.match(Path(p).name).group(2)), run)
-              for p, text in logs.items() if Path(p).name.startswith("perf-patched-")
-              for run in parse_log(text)[3]]
     charts = []
     try:
         charts += bench_acceptlab.charts(doc, out)

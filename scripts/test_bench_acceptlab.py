@@ -43,8 +43,12 @@ class Scaling(unittest.TestCase):
         reps = []
         for rr_rate in (990.0, 1010.0):
             reps.append([
+                line("idle", result("epoll_exclusive", 4, accepts=[40, 0, 0, 0])),
+                line("idle", result("epoll_roundrobin", 4, accepts=[10, 10, 10, 10])),
                 line("scaling", result("epoll_exclusive", 4, accepts=[400, 0, 0, 0])),
-                line("scaling", result("epoll_roundrobin", 4, conn_per_s=rr_rate)),
+                line("scaling", result("epoll_roundrobin", 4, conn_per_s=rr_rate,
+                                       accepts=[120, 100, 100, 80])),
+                line("scaling", result("blocking", 4, accepts=[130, 100, 100, 70])),
                 line("scaling", result("epoll", 4, wakeups=3.5)),
             ])
         doc = benchreport.build(logs(reps))
@@ -53,15 +57,25 @@ class Scaling(unittest.TestCase):
         self.assertEqual((c["model"], c["against"], c["workers"]),
                          ("epoll_roundrobin", "epoll_exclusive", 4))
         self.assertEqual(c["conn_ratio"]["values"], [0.99, 1.01])
-        self.assertEqual(c["jain"]["min"], 1.0)
+        # Judged where every worker waits; under load shown beside blocking's.
+        self.assertEqual(c["idle_jain"]["min"], 1.0)
+        self.assertAlmostEqual(c["jain"]["min"], 400 ** 2 / (4 * 40800))
+        self.assertAlmostEqual(c["blocking_jain"]["min"], 400 ** 2 / (4 * 41800))
         self.assertEqual(c["met"], {"conn_ratio": True, "jain": True, "wakeups": True})
+        idle = {i["model"]: i["jain"]["median"] for i in doc["acceptlab"]["idle"]}
+        self.assertEqual(idle, {"epoll_exclusive": 0.25, "epoll_roundrobin": 1.0})
         herd = [s for s in doc["acceptlab"]["scaling"] if s["model"] == "epoll"]
         self.assertEqual(herd[0]["wakeups_per_accept"]["median"], 3.5)
         md = benchreport.markdown(doc, "make bench")
-        self.assertIn("| 4 | processes | epoll_roundrobin | epoll_exclusive | 1.000 (0.990–1.010)", md)
+        self.assertIn("| 4 | processes | epoll_roundrobin | epoll_exclusive | 1.000 (0.990–1.010) "
+                      "| 1.000 | 0.980 | 0.957 |", md)
+        self.assertIn("| workers | kind | epoll_exclusive | epoll_roundrobin |", md)
+        self.assertIn("| 4 | processes | 0.250 | 1.000 |", md)
 
     def test_goals_missed(self):
         reps = [[
+            line("idle", result("epoll_shared_fifo", 8, kind="threads",
+                                accepts=[20, 10, 10, 10, 10, 10, 10, 0])),
             line("scaling", result("epoll_shared", 8, kind="threads")),
             line("scaling", result("epoll_shared_fifo", 8, kind="threads", conn_per_s=900.0,
                                    accepts=[200, 100, 100, 100, 100, 100, 100, 100],
@@ -71,6 +85,23 @@ class Scaling(unittest.TestCase):
         [c] = doc["acceptlab"]["comparisons"]
         self.assertEqual(c["met"], {"conn_ratio": False, "jain": False, "wakeups": False})
         self.assertIn("NO: conn_ratio, jain, wakeups", benchreport.markdown(doc, "x"))
+
+    def test_sweeps_in_boots_of_their_own(self):
+        runs = logs([[]])
+        runs["sweep-1.log"] = log("7.2.13-rr", 1.0, 100, extra=line(
+            "idle", result("epoll_roundrobin", 2, accepts=[10, 10])))
+        runs["sweep-2.log"] = log("7.2.13-rr", 1.0, 100, end=False)
+        doc = benchreport.build(runs)
+        [i] = doc["acceptlab"]["idle"]
+        self.assertEqual((i["model"], i["jain"]["median"]), ("epoll_roundrobin", 1.0))
+        self.assertEqual(doc["repetitions"], 1)
+        self.assertIn("sweep-2.log: the boot did not finish", " ".join(doc["problems"]))
+
+    def test_no_idle_run_leaves_the_jain_goal_unmet(self):
+        reps = [[line("scaling", result(m, 2)) for m in ("epoll_exclusive", "epoll_roundrobin")]]
+        [c] = benchreport.build(logs(reps))["acceptlab"]["comparisons"]
+        self.assertIsNone(c["idle_jain"])
+        self.assertFalse(c["met"]["jain"])
 
     def test_incomplete_run_makes_the_report_partial(self):
         r = result("epoll_roundrobin", 2, complete=False)
@@ -108,10 +139,6 @@ class Latency(unittest.TestCase):
         md = benchreport.markdown(doc, "x")
         self.assertIn("| reuseport | yes | 1.00 | 5.00 | 4.00 | 75.00 (50.00–100.00)", md)
         self.assertIn("(goal ≤ 0.5): met", md)
-
-
-if __name__ == "__main__":
-    unittest.main()
 
 
 class Charts(unittest.TestCase):
@@ -153,7 +180,8 @@ class Cover(unittest.TestCase):
         from pathlib import Path
 
         reps = [[line("scaling", result(m, 64, conn_per_s=r))
-                 for m, r in (("epoll_exclusive", 1000.0), ("epoll_roundrobin", 990.0))]]
+                 for m, r in (("epoll_exclusive", 1000.0), ("epoll_roundrobin", 990.0))]
+                + [line("idle", result("epoll_roundrobin", 64))]]
         with tempfile.TemporaryDirectory() as d:
             paths = []
             for name, text in logs(reps).items():
@@ -163,10 +191,14 @@ class Cover(unittest.TestCase):
             rc = benchreport.main(["--out", d, "--cover", str(cover), *map(str, paths)])
             self.assertEqual(rc, 0)
             text = cover.read_text()
-            self.assertIn("64 workers: 0.990, J 1.000, 1.00", text)
+            self.assertIn("64 workers: 0.990, J 1.000 idle, 1.000 loaded (-), 1.00", text)
             self.assertLessEqual(max(map(len, text.splitlines())), 72)
             cover.unlink()
             paths[0].write_text(paths[0].read_text().replace("vmtest: end\n", ""))
             rc = benchreport.main(["--out", d, "--cover", str(cover), *map(str, paths)])
             self.assertEqual(rc, 1)
             self.assertFalse(cover.exists())
+
+
+if __name__ == "__main__":
+    unittest.main()

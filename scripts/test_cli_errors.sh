@@ -42,12 +42,15 @@ expect "boot.sh STRESS_SECS=0" "STRESS_SECS .* must be 1..1500" env STRESS_SECS=
 expect "boot.sh DEBUG_STRESS_SECS too long" "must be 1..1500" env DEBUG_STRESS_SECS=9999 "$q/boot.sh" debug
 expect "boot.sh HANG_SECS=5" "HANG_SECS must be a number of seconds, at least 20" env HANG_SECS=5 "$q/boot.sh" patched
 expect "boot.sh VMTEST_ONLY with a space" "VMTEST_ONLY must be" env VMTEST_ONLY="a b" "$q/boot.sh" patched
+expect "boot.sh VM_ICOUNT=x" "VM_ICOUNT must be a shift of 0..10" env VM_ICOUNT=x "$q/boot.sh" patched
+expect "boot.sh VM_ICOUNT=11" "VM_ICOUNT must be a shift of 0..10" env VM_ICOUNT=11 "$q/boot.sh" patched
 expect "boot.sh without a kernel" "bzImage missing: build it first" "$q/boot.sh" patched
 expect "boot.sh VM_APPEND with a quote" "VM_APPEND must be NAME=VALUE words" \
 	env VM_APPEND="BENCH_X='1 2'" "$q/boot.sh" patched
 expect "bench.sh QUICK=2" "QUICK must be 0 or 1" env QUICK=2 "$s/bench.sh"
 expect "bench.sh BENCH_REPS=0" "BENCH_REPS must be 1..99" env BENCH_REPS=0 "$s/bench.sh"
-expect "bench.sh BENCH_SWEEPS=x" "BENCH_SWEEPS must be a number" env BENCH_SWEEPS=x "$s/bench.sh"
+expect "bench.sh BENCH_ICOUNT=2" "BENCH_ICOUNT must be 0 or 1" env BENCH_ICOUNT=2 "$s/bench.sh"
+expect "bench.sh BENCH_SWEEPS=x" "BENCH_SWEEPS must be 0..9" env BENCH_SWEEPS=x "$s/bench.sh"
 expect "build-perf.sh without trees" "missing: run scripts/kernel-trees.sh first" "$s/build-perf.sh"
 expect "mkinitramfs.sh unknown kind" "usage: mkinitramfs.sh \[test\|bench\]" "$q/mkinitramfs.sh" nope
 expect "vmtest.sh DEBUG_KERNEL=2" "DEBUG_KERNEL must be 0, 1 or only" env DEBUG_KERNEL=2 "$s/vmtest.sh"
