@@ -53,7 +53,8 @@ khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
 # counts guest nanoseconds), where a busy host slows them but does not
 # change their figures.  Measured in three boots of one kernel: sched pipe
 # 0.143, 0.143 and 0.143 s of guest time, against 0.375, 0.841 and 0.405 s
-# on the host's clock; sched messaging and epoll ctl within 1.3%.  Not the
+# on the host's clock; sched messaging 0.147 to 0.151 s (0.316 to 0.499),
+# epoll ctl 43893 to 44437 ops/s (17322 to 21419).  Not the
 # default: epoll wait's figure (its writer paces itself with nanosleep())
 # then follows the kernel's code layout, not its cost: baseline 18755 to
 # 21598 ops/s, the series 6417 to 8085, and the baseline with one unused
