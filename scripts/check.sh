@@ -2,12 +2,15 @@
 # The test command: every check of the project, on every base (only
 # KERNEL_SRC's if set), then one summary line "N passed, N failed,
 # N skipped".  Steps:
-#   unit tests of the verdict parser, of the userspace C++ (CTest), of
-#   kernel-trees.sh's error handling, of the kernel image cache and the
-#   per-patch builds on fake trees, and of bad input to every script (the
-#   export's too); shellcheck of every script;
-#   per base: the series applies (kernel trees), the selftest patch matches
-#   selftests/, checkpatch --strict;
+#   unit tests of the verdict parser;
+#   per base: the series applies (kernel trees); then the older bases'
+#   patched kernels and the newest base's perf start building in the
+#   background;
+#   unit tests of the userspace C++ (CTest), of kernel-trees.sh's error
+#   handling, of the kernel image cache and the per-patch builds on fake
+#   trees, and of bad input to every script (the export's too); shellcheck
+#   of every script;
+#   per base: the selftest patch matches selftests/, checkpatch --strict;
 #   on the newest base: every patch builds (bisect), then the VM run
 #   (scripts/vmtest.sh) of the baseline, patched and debug kernels with the
 #   debug kernel's stress run, then an export of the posting from that run
@@ -95,49 +98,78 @@ ctest_userspace() {
 	ctest --test-dir "$BUILD_DIR/userspace-Release" --output-on-failure
 }
 
+# Background builds: what is needed late in the run (the older bases'
+# patched kernels for their VM runs, the newest base's perf for make bench)
+# starts as soon as its tree exists, at the lowest CPU priority, and takes
+# the CPU time the steps in the foreground leave idle (single-threaded
+# steps, link steps, the VMs' idle time).  It does not slow them: here a
+# foreground build of 214 kernel objects at -j2 took 190.4 s alone and
+# 191.2 s next to a nice 19 kernel build, which compiled 25 objects
+# meanwhile.  A failed background build is only logged: the step that
+# needs it builds again, and reports.
+declare -A background=()
+background_log() { echo "$BUILD_DIR/background-$1.log"; }
+# background_start NAME CMD...
+background_start() {
+	local name=$1 logf
+	shift
+	logf=$(background_log "$name")
+	log "building $name in the background at nice 19 (log: $logf)"
+	# setsid: a process group of its own, to kill.  Under autogroup
+	# scheduling it is also a group of its own, which gets an equal share
+	# of the CPUs whatever its tasks' nice, unless its own nice is 19 too.
+	setsid -w sh -c 'echo 19 >/proc/self/autogroup 2>/dev/null; exec nice -n 19 "$@"' \
+		background "$@" >"$logf" 2>&1 &
+	background[$name]=$!
+}
+# background_wait NAME
+background_wait() {
+	local name=$1
+	[ -n "${background[$name]:-}" ] || return 0
+	log "waiting for the background build of $name"
+	wait "${background[$name]}" ||
+		log "the background build of $name failed ($(background_log "$name")); the next step builds again"
+	unset "background[$name]"
+}
+# An interrupted test run stops the background builds too.
+trap 'for p in "${background[@]}"; do kill -- "-$p" 2>/dev/null; done' EXIT
+# make bench QUICK=1 runs last, on the newest base.
+bench_base=
+case " $check_bases " in *" $newest "*) bench_base=$newest ;; esac
+
 run "verdict parser unit tests" \
 	python3 -m unittest discover -s "$REPO/scripts" -p 'test_*.py'
+# The series applies on every base: first, so that a broken series shows
+# early and the background builds start early.  The older bases run the
+# patched kernel only, so need no baseline tree.  The bases at once: each
+# is mostly one CPU's work (xz, then git add).
+declare -A trees_rc=() trees_pid=()
+trees_out() { echo "$BUILD_DIR/trees-$1.out"; }
+log "preparing the kernel trees of $check_bases at once"
+for b in $check_bases; do
+	trees=patched
+	[ "$b" != "$newest" ] || trees="baseline patched"
+	env BASE="$b" TREES="$trees" "$REPO/scripts/kernel-trees.sh" >"$(trees_out "$b")" 2>&1 &
+	trees_pid[$b]=$!
+done
+for b in $check_bases; do
+	trees_rc[$b]=0
+	wait "${trees_pid[$b]}" || trees_rc[$b]=$?
+done
+trees_step() { cat "$(trees_out "$1")"; return "${trees_rc[$1]}"; }
+for b in $check_bases; do
+	run "$b: kernel trees (the series applies)" trees_step "$b"
+done
+for b in $check_bases; do
+	[ "$b" = "$newest" ] || background_start "$b-patched" env BASE="$b" "$REPO/scripts/build-kernel.sh" patched
+done
+[ -z "$bench_base" ] || background_start "$bench_base-perf" env BASE="$bench_base" "$REPO/scripts/build-perf.sh"
 run "userspace unit tests (CTest)" ctest_userspace
 run "kernel-trees.sh error handling" "$REPO/scripts/test_kernel_trees.sh"
 run "kernel image cache" "$REPO/scripts/test_kernel_cache.sh"
 run "per-patch builds (bisect)" "$REPO/scripts/test_bisect.sh"
 run "shellcheck of every shell script" "$REPO/scripts/shellcheck.sh"
 run "export refuses bad input" "$REPO/scripts/test_export.sh" refusals
-# The cheap checks of every base first, so that a broken series shows early.
-# The older bases run the patched kernel only, so need no baseline tree.
-for b in $check_bases; do
-	trees=patched
-	[ "$b" != "$newest" ] || trees="baseline patched"
-	run "$b: kernel trees (the series applies)" env BASE="$b" TREES="$trees" "$REPO/scripts/kernel-trees.sh"
-done
-
-# background_builds: start the older bases' patched kernels building in the
-# background at the lowest CPU priority; their VM runs wait for them.
-# Called once the newest base's kernels are built, so that they
-# take the CPU time its VMs leave idle (a boot of the 7.2 baseline under
-# TCG used 1.9 min of CPU in 1.4 min) rather than slow its builds (next to
-# the per-patch builds, a nice 19 build still took a fifth of their speed).
-# A failed build is retried, and reported, by the VM run.
-declare -A background=()
-background_log() { echo "$BUILD_DIR/$1-patched-background.log"; }
-background_builds() {
-	local b logf
-	for b in $check_bases; do
-		[ "$b" != "$newest" ] || continue
-		logf=$(background_log "$b")
-		log "building the $b patched kernel in the background at nice 19 (log: $logf)"
-		# setsid: a process group of its own, to kill.  Under autogroup
-		# scheduling it is also a group of its own, which gets an equal
-		# share of the CPUs whatever its tasks' nice, unless its own
-		# nice is 19 too.
-		setsid -w sh -c 'echo 19 >/proc/self/autogroup 2>/dev/null; exec nice -n 19 "$@"' \
-			background env BASE="$b" "$REPO/scripts/build-kernel.sh" patched >"$logf" 2>&1 &
-		background[$b]=$!
-	done
-}
-# An interrupted test run stops the background builds too.
-trap 'for p in "${background[@]}"; do kill -- "-$p" 2>/dev/null; done' EXIT
-
 run "scripts refuse bad input" "$REPO/scripts/test_cli_errors.sh"
 for b in $check_bases; do
 	run "$b: selftest patch matches selftests/" env BASE="$b" "$REPO/scripts/series.sh" check-selftest
@@ -145,12 +177,7 @@ for b in $check_bases; do
 done
 for b in $check_bases; do
 	if [ "$b" != "$newest" ]; then
-		if [ -n "${background[$b]:-}" ]; then
-			log "waiting for the background build of the $b patched kernel"
-			wait "${background[$b]}" ||
-				log "the background build failed ($(background_log "$b")); the VM run builds again"
-			unset "background[$b]"
-		fi
+		background_wait "$b-patched"
 		run "$b: VM run (patched kernel)" env BASE="$b" KERNELS=patched "$REPO/scripts/vmtest.sh"
 		continue
 	fi
@@ -158,7 +185,6 @@ for b in $check_bases; do
 		run "$b: every patch builds" env BASE="$b" "$REPO/scripts/series.sh" bisect
 	fi
 	run "$b: kernels" env BASE="$b" BUILD_ONLY=1 "$REPO/scripts/vmtest.sh"
-	background_builds
 	run "$b: VM run" env BASE="$b" "$REPO/scripts/vmtest.sh"
 	run "$b: export of the posting, and its checks" env BASE="$b" "$REPO/scripts/test_export.sh" posting
 	if [ "${CHECK_FAULTS:-0}" = 1 ]; then
@@ -168,11 +194,11 @@ done
 
 # The benchmark pipeline end to end, with small sizes: that it runs and
 # its report parses, not its figures.
-case " $check_bases " in *" $newest "*)
-	run "$newest: make bench QUICK=1 (the pipeline, not its figures)" \
-		env BASE="$newest" QUICK=1 "$REPO/scripts/bench.sh"
-	;;
-esac
+if [ -n "$bench_base" ]; then
+	background_wait "$bench_base-perf"
+	run "$bench_base: make bench QUICK=1 (the pipeline, not its figures)" \
+		env BASE="$bench_base" QUICK=1 "$REPO/scripts/bench.sh"
+fi
 
 log "finished in $(elapsed "$start")"
 for f in "${failures[@]}"; do

@@ -122,10 +122,21 @@ prepare_patched() {
 }
 
 main() {
-	local id
+	local id baseline=
 	id=$(base_id)
-	case " $TREES " in *" baseline "*) prepare_baseline "$id" ;; esac
+	# The baseline copy in parallel with the patched tree: each is mostly
+	# one CPU's work (xz, then git add).
+	case " $TREES " in *" baseline "*)
+		prepare_baseline "$id" &
+		baseline=$!
+		# Also when the series does not apply: the copy ends before we do.
+		trap wait EXIT
+		;;
+	esac
 	case " $TREES " in *" patched "*) prepare_patched "$id" ;; esac
+	if [ -n "$baseline" ] && ! wait "$baseline"; then
+		die "the baseline tree of $(base_label) could not be prepared"
+	fi
 	log "trees ready in $BASE_DIR (base: $(base_label))"
 }
 
