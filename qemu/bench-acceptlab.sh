@@ -23,7 +23,7 @@
 #     worker 0 stalling BENCH_CLOG_MS (200) every BENCH_CLOG_EVERY (50) of
 #     its requests: the Cloudflare experiment (one shared queue against
 #     SO_REUSEPORT's per-worker queues).
-# BENCH_ACCEPTLAB=0 skips both (the boot runs only the perf benchmarks).
+# BENCH_ACCEPTLAB=0 skips all three (the boot runs only the perf benchmarks).
 [ "${BENCH_ACCEPTLAB:-1}" = 1 ] || exit 0
 acceptlab=/bin/acceptlab
 workers_list=$(echo "${BENCH_WORKERS:-2,4,8,16,32,64}" | tr ',' ' ')
@@ -94,25 +94,21 @@ run() {
 	fi
 }
 
-for n in $workers_list; do
-	for kind in procs threads; do
-		threads=
-		[ "$kind" = procs ] || threads=--threads
-		for model in $IDLE_MODELS; do
-			# shellcheck disable=SC2086 # $threads: no word or one
-			run idle "$model $kind N=$n" --model "$model" --workers "$n" $threads \
-				--mode sequential --connections "$((n * idle_per_worker))" --timeout 600
-		done
-	done
-done
+# idle and scaling: at each worker count and kind, the idle runs, then the
+# scaling runs.
 for n in $workers_list; do
 	conn=$((n * per_worker))
 	[ "$conn" -ge "$min_conn" ] || conn=$min_conn
 	for kind in procs threads; do
 		threads=
 		[ "$kind" = procs ] || threads=--threads
+		# shellcheck disable=SC2086 # $threads: no word or one
+		for model in $IDLE_MODELS; do
+			run idle "$model $kind N=$n" --model "$model" --workers "$n" $threads \
+				--mode sequential --connections "$((n * idle_per_worker))" --timeout 600
+		done
+		# shellcheck disable=SC2086 # as above
 		for model in $SCALING_MODELS; do
-			# shellcheck disable=SC2086 # $threads: no word or one
 			run scaling "$model $kind N=$n" --model "$model" --workers "$n" $threads \
 				--mode concurrent --concurrency "$clients" --connections "$conn" --timeout 600
 		done

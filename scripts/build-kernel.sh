@@ -50,8 +50,7 @@ kmake=(make -C "$src" O="$obj" CC="$cc" HOSTCC="$cc" LOCALVERSION="$localversion
 # (Kconfig probes it) changed.
 config_id=$({
 	cat "${fragments[@]}" "$src/Makefile"
-	gcc --version | head -n1
-	ld --version | head -n1
+	toolchain_id
 } | sha256sum | cut -d' ' -f1)
 
 # source_id: what identifies the source exactly, or nothing if it cannot be
@@ -59,9 +58,10 @@ config_id=$({
 # edited, or the Debian package version of the baseline.  A baseline from
 # KERNEL_SRC is never cached (its directory may change under the same name).
 source_id() {
+	local tree
 	if [ -e "$src/.git" ]; then
-		[ -z "$(git -C "$src" status --porcelain --untracked-files=no)" ] || return 0
-		echo "git-tree $(git -C "$src" rev-parse 'HEAD^{tree}')"
+		tree=$(git_tree_id "$src")
+		[ -z "$tree" ] || echo "git-tree $tree"
 	elif [ "$variant" = baseline ] && [ -z "$KERNEL_SRC" ]; then
 		cat "$BASE_DIR/baseline/base-id"
 	fi
@@ -75,13 +75,10 @@ cache_key=
 if [ -n "$KERNEL_CACHE" ] && sid=$(source_id) && [ -n "$sid" ]; then
 	cache_key=$({
 		echo "$sid" "$config_id" "localversion=$localversion"
-		gcc --version | head -n1
-		ld --version | head -n1
+		toolchain_id
 		cat "$0"
 	} | sha256sum | cut -c1-32)
-	if [ -f "$KERNEL_CACHE/$cache_key/bzImage" ]; then
-		install -D -m 644 "$KERNEL_CACHE/$cache_key/bzImage" "$image"
-		touch "$KERNEL_CACHE/$cache_key"
+	if cache_fetch "$cache_key" bzImage "$image"; then
 		log "cached image for $sid (key $cache_key in $KERNEL_CACHE; KERNEL_CACHE= to build anyway)"
 		exit 0
 	fi
@@ -137,13 +134,4 @@ if ! wait "$pid"; then
 fi
 log "built $image in $(elapsed "$start")"
 
-if [ -n "$cache_key" ]; then
-	mkdir -p "$KERNEL_CACHE/$cache_key.tmp.$$"
-	cp "$image" "$KERNEL_CACHE/$cache_key.tmp.$$/bzImage"
-	mv -T "$KERNEL_CACHE/$cache_key.tmp.$$" "$KERNEL_CACHE/$cache_key" 2>/dev/null ||
-		rm -rf "$KERNEL_CACHE/$cache_key.tmp.$$"
-	# Keep the newest KERNEL_CACHE_KEEP images (2 to 4 MB each).
-	find "$KERNEL_CACHE" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' |
-		sort -rn | tail -n +"$((KERNEL_CACHE_KEEP + 1))" | cut -d' ' -f2- |
-		xargs -r rm -rf
-fi
+[ -z "$cache_key" ] || cache_store "$cache_key" bzImage "$image"

@@ -23,23 +23,18 @@ log_file=$out/build.log
 tree=$(git -C "$BASE_DIR/patched/src" rev-parse 'HEAD^{tree}' 2>/dev/null) || tree=
 id=$({
 	echo "${tree:-untracked}"
-	gcc --version | head -n1
-	ld --version | head -n1
+	toolchain_id
 	cat "$0"
 } | sha256sum | cut -d' ' -f1)
 if [ -x "$perf" ] && [ "$(cat "$out/build-id" 2>/dev/null)" = "$id" ]; then
 	log "perf is up to date: $perf"
 	exit 0
 fi
-cached=
-if [ -n "$KERNEL_CACHE" ] && [ -n "$tree" ] &&
-	[ -z "$(git -C "$BASE_DIR/patched/src" status --porcelain --untracked-files=no -- tools)" ]; then
-	cached=$KERNEL_CACHE/perf-${id:0:32}
-	if [ -x "$cached/perf" ]; then
-		mkdir -p "$out"
-		install -m 755 "$cached/perf" "$perf"
+cache_key=
+if [ -n "$KERNEL_CACHE" ] && [ -n "$(git_tree_id "$BASE_DIR/patched/src" tools)" ]; then
+	cache_key=perf-${id:0:32}
+	if cache_fetch "$cache_key" perf "$perf"; then
 		echo "$id" >"$out/build-id"
-		touch "$cached"
 		log "cached perf (key ${id:0:32} in $KERNEL_CACHE; KERNEL_CACHE= to build anyway)"
 		exit 0
 	fi
@@ -67,9 +62,5 @@ if readelf -l "$perf" | grep -q INTERP; then
 	die "$perf is dynamically linked (LDFLAGS=-static did not hold); see $log_file"
 fi
 echo "$id" >"$out/build-id"
-if [ -n "$cached" ]; then
-	mkdir -p "$cached.tmp.$$"
-	cp "$perf" "$cached.tmp.$$/perf"
-	mv -T "$cached.tmp.$$" "$cached" 2>/dev/null || rm -rf "$cached.tmp.$$"
-fi
+[ -z "$cache_key" ] || cache_store "$cache_key" perf "$perf"
 log "built $perf in $(elapsed "$start") ($(du -h "$perf" | cut -f1))"

@@ -37,6 +37,48 @@ elapsed() {
 	printf '%dm%02ds' $((s / 60)) $((s % 60))
 }
 
+# toolchain_id: the compiler and linker, for the keys of what they build.
+toolchain_id() {
+	gcc --version | head -n1
+	ld --version | head -n1
+}
+
+# git_tree_id DIR [PATH...]: the git tree of DIR's HEAD if DIR is a git work
+# tree and nobody edited its tracked files (under PATH, if given); nothing
+# otherwise, as then nothing names the source exactly.
+git_tree_id() {
+	local dir=$1
+	shift
+	[ -e "$dir/.git" ] || return 0
+	[ -z "$(git -C "$dir" status --porcelain --untracked-files=no -- "$@")" ] || return 0
+	git -C "$dir" rev-parse 'HEAD^{tree}'
+}
+
+# The build cache, $KERNEL_CACHE: one directory per key with one built file
+# (bzImage, perf), written under a temporary name and renamed into place,
+# so that parallel builds never see half an entry.
+# cache_fetch KEY NAME DEST: copy the cached NAME to DEST; false if none.
+cache_fetch() {
+	local entry=$KERNEL_CACHE/$1
+	[ -f "$entry/$2" ] || return 1
+	mkdir -p "$(dirname "$3")"
+	cp "$entry/$2" "$3"
+	# The newest entries are the ones pruning keeps.
+	touch "$entry"
+}
+# cache_store KEY NAME FILE: store FILE as NAME under KEY, then keep the
+# newest KERNEL_CACHE_KEEP entries (2 to 5 MB each); another build's
+# unfinished entry is left alone.
+cache_store() {
+	local entry=$KERNEL_CACHE/$1 part=$KERNEL_CACHE/$1.tmp.$$
+	mkdir -p "$part"
+	cp "$3" "$part/$2"
+	mv -T "$part" "$entry" 2>/dev/null || rm -rf "$part"
+	find "$KERNEL_CACHE" -mindepth 1 -maxdepth 1 -type d ! -name '*.tmp.*' -printf '%T@ %p\n' |
+		sort -rn | tail -n +"$((KERNEL_CACHE_KEEP + 1))" | cut -d' ' -f2- |
+		xargs -r rm -rf
+}
+
 check_variant() {
 	case " $VARIANTS " in
 	*" $1 "*) ;;

@@ -4,7 +4,7 @@
 # inputs are served from the cache without make, and any change of the
 # committed source, the config fragments or the release suffix builds again;
 # a tree edited by hand, or KERNEL_CACHE=, always builds; the cache keeps at
-# most KERNEL_CACHE_KEEP images.  Also the configuration: made from
+# most KERNEL_CACHE_KEEP entries.  Also the configuration: made from
 # tinyconfig once per set of config fragments, then copied to every other
 # build of the same fragments.  And build-perf.sh's copy of perf in the
 # same cache, on a fake tools/perf that compiles a static "perf".
@@ -133,5 +133,16 @@ check "perf: tools/ edited by hand: builds" test "$(perf_builds)" = 2
 "${GIT[@]}" checkout -q tools
 perf_build KERNEL_CACHE=
 check "perf: KERNEL_CACHE= always builds" test "$(perf_builds)" = 3
+
+# Storing perf prunes the cache like storing an image, but leaves alone
+# another build's entry that is still being written.
+mkdir -p "$cache/0123.tmp.99999"
+touch -d '1 hour ago' "$cache/0123.tmp.99999"
+echo changed >"$src/tools/perf/Makefile.perf"
+"${GIT[@]}" commit -q -a -m perf2
+perf_build KERNEL_CACHE_KEEP=1
+finished() { find "$cache" -mindepth 1 -maxdepth 1 ! -name '*.tmp.*' | wc -l; }
+check "perf: KERNEL_CACHE_KEEP=1 leaves the newest entry only" test "$(finished)" = 1
+check "perf: ... and an unfinished entry of another build" test -d "$cache/0123.tmp.99999"
 
 summary

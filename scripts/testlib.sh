@@ -5,6 +5,8 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
+# Without it every "$tmp/..." of a test would be a path under /.
+[ -n "$tmp" ] || { echo "$0: no scratch directory (mktemp -d failed)" >&2; exit 1; }
 trap 'rm -rf "$tmp"' EXIT
 passed=0 failed=0
 
