@@ -140,9 +140,8 @@ case " $check_bases " in *" $newest "*) bench_base=$newest ;; esac
 run "verdict parser unit tests" \
 	python3 -m unittest discover -s "$REPO/scripts" -p 'test_*.py'
 # The series applies on every base: first, so that a broken series shows
-# early.  The older bases run the
-# patched kernel only, so need no baseline tree.  The bases at once: each
-# is mostly one CPU's work (xz, then git add).
+# early.  The older bases run the patched kernel only, so need no baseline
+# tree.  The bases at once: each is mostly one CPU's work (xz, git add).
 declare -A trees_rc=() trees_pid=()
 trees_out() { echo "$BUILD_DIR/trees-$1.out"; }
 log "preparing the kernel trees of $check_bases at once"
