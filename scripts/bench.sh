@@ -27,17 +27,17 @@ if [ "$QUICK" = 1 ]; then
 	sweep+=" BENCH_LAT_CLIENTS=16 BENCH_LAT_CONN=200 BENCH_WORK_US=500"
 	sweep+=" BENCH_CLOG_MS=50 BENCH_CLOG_EVERY=10"
 	per_boot=12 per_sweep=25
+	sweeps=${BENCH_SWEEPS:-1}
 else
 	reps=${BENCH_REPS:-5}
 	sizes="BENCH_PIPE_LOOPS=20000 BENCH_MSG_LOOPS=20 BENCH_EPOLL_SECS=3"
 	sweep=
 	per_boot=15 per_sweep=330
+	sweeps=${BENCH_SWEEPS:-3}
 fi
 [[ $reps =~ ^[1-9][0-9]?$ ]] || die "BENCH_REPS must be 1..99, not '$reps'"
 # The acceptlab sweeps run on the patched kernel (its models need the
 # flags), in boots of their own: 3, or 1 with QUICK=1.
-sweeps=${BENCH_SWEEPS:-3}
-[ "$QUICK" = 0 ] || sweeps=${BENCH_SWEEPS:-1}
 [[ $sweeps =~ ^[0-9]$ ]] || die "BENCH_SWEEPS must be 0..9, not '$sweeps'"
 out=$BUILD_DIR/bench
 logs=$out/logs

@@ -197,15 +197,15 @@ def markdown(doc):
                 f"| {fmt_spread(c['against_wakeups_per_accept'], '.2f')} "
                 f"| {'yes' if not missed else 'NO: ' + ', '.join(missed)} |")
     if a.get("idle"):
+        models = sorted({i["model"] for i in a["idle"]})
         out += [
             "",
             "Jain's index when every worker waits (sequential connections), "
             "every model:",
             "",
-            "| workers | kind | " + " | ".join(sorted({i["model"] for i in a["idle"]})) + " |",
-            "|---|---|" + "---|" * len({i["model"] for i in a["idle"]}),
+            "| workers | kind | " + " | ".join(models) + " |",
+            "|---|---|" + "---|" * len(models),
         ]
-        models = sorted({i["model"] for i in a["idle"]})
         cell = {(i["worker_kind"], i["workers"], i["model"]): i["jain"] for i in a["idle"]}
         for kind, n in sorted({(i["worker_kind"], i["workers"]) for i in a["idle"]},
                               key=lambda x: (x[1], x[0])):
