@@ -23,7 +23,8 @@
 #     worker 0 stalling BENCH_CLOG_MS (200) every BENCH_CLOG_EVERY (50) of
 #     its requests: the Cloudflare experiment (one shared queue against
 #     SO_REUSEPORT's per-worker queues).
-# BENCH_ACCEPTLAB=0 skips all three (the boot runs only the perf benchmarks).
+# BENCH_ACCEPTLAB=0 skips all three (the boot runs only the perf benchmarks);
+# BENCH_TW_BUCKETS is tcp_max_tw_buckets (below).
 [ "${BENCH_ACCEPTLAB:-1}" = 1 ] || exit 0
 acceptlab=/bin/acceptlab
 workers_list=$(echo "${BENCH_WORKERS:-2,4,8,16,32,64}" | tr ',' ' ')
@@ -44,14 +45,16 @@ IDLE_MODELS="epoll_exclusive epoll_roundrobin epoll_shared epoll_shared_fifo blo
 json=/tmp/acceptlab.json
 failed=0
 # TIME_WAIT: the server closes first, so each connection leaves one on its
-# side for a minute, some 100 per second here.  The default cap is half the
+# side for a minute: up to 3000 a second here.  The default cap is half the
 # established hash, 4096 in this 1 GiB guest; past it tcp_time_wait()
-# drops the socket (TcpExt TCPTimeWaitOverflow) and a later segment of the
-# client draws a reset.  The suspected cause, not yet confirmed, of the
-# rare "connect: Broken pipe" (EPIPE: a reset in CLOSE_WAIT, before
-# connect() returned; about 1 connection in 30000): a failed run prints
-# the TCP counters that tell.  A busy server raises the cap too.
-echo 262144 >/proc/sys/net/ipv4/tcp_max_tw_buckets
+# drops the socket (TcpExt TCPTimeWaitOverflow), the client's late ACK
+# draws a reset, and a client still in connect() gets EPIPE (the reset
+# finds its socket in CLOSE_WAIT).  A busy server raises the cap too;
+# BENCH_TW_BUCKETS=0 keeps the kernel's default, to see it happen.  A
+# failed run prints the TCP counters that tell.
+tw_buckets=${BENCH_TW_BUCKETS:-262144}
+[ "$tw_buckets" = 0 ] || echo "$tw_buckets" >/proc/sys/net/ipv4/tcp_max_tw_buckets
+echo "bench-progress: tcp_max_tw_buckets $(cat /proc/sys/net/ipv4/tcp_max_tw_buckets)"
 
 # tcp_counters: "Tcp:Name value" and "TcpExt:Name value" lines, from the
 # header and value line pairs of /proc/net/snmp and /proc/net/netstat.

@@ -7,8 +7,10 @@
 #   bench-error: NAME REASON
 # followed by its output, and the run goes on.  Sizes come from the kernel
 # command line (BENCH_PIPE_LOOPS, BENCH_MSG_LOOPS, BENCH_EPOLL_SECS), so
-# the quick smoke run and the full run use the same script.  BENCH_PERF=0
-# prints only what describes the boot (the acceptlab sweeps' boots).
+# the quick smoke run and the full run use the same script.  epoll_pingpong
+# (userspace/bench/) is for epoll wakeups what "sched pipe" is for pipes.
+# BENCH_PERF=0 prints only what describes the boot (the acceptlab sweeps'
+# boots).
 pipe_loops=${BENCH_PIPE_LOOPS:-20000}
 msg_loops=${BENCH_MSG_LOOPS:-20}
 epoll_secs=${BENCH_EPOLL_SECS:-3}
@@ -43,14 +45,21 @@ echo "bench: vcpus $(nproc) count"
 # Every timing below is only as fine as this (scripts/bench.sh asks for the
 # TSC: tsc, or tsc-early early in the boot).
 echo "bench: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) name"
-# Seconds for the whole run (--format=simple): lower is better.
 [ "${BENCH_PERF:-1}" = 1 ] || exit 0
 # shellcheck disable=SC2016 # awk programs, not shell expansions
 {
-	measure sched_pipe s '/^[0-9]+\.[0-9]+$/ { print "sched_pipe", $1; exit }' \
-		"$perf" bench --format=simple sched pipe -l "$pipe_loops"
-	measure sched_pipe_threads s '/^[0-9]+\.[0-9]+$/ { print "sched_pipe_threads", $1; exit }' \
-		"$perf" bench --format=simple sched pipe -T -l "$pipe_loops"
+	# Microseconds per round trip (the whole run's time only has ms):
+	# lower is better.
+	measure sched_pipe usecs/op '$2 == "usecs/op" { print "sched_pipe", $1; exit }' \
+		"$perf" bench sched pipe -l "$pipe_loops"
+	measure sched_pipe_threads usecs/op '$2 == "usecs/op" { print "sched_pipe_threads", $1; exit }' \
+		"$perf" bench sched pipe -T -l "$pipe_loops"
+	measure epoll_pingpong usecs/op '$9 == "usecs/op" { print "epoll_pingpong", $8; exit }' \
+		/bin/epoll_pingpong -l "$pipe_loops"
+	measure epoll_pingpong_exclusive usecs/op \
+		'$9 == "usecs/op" { print "epoll_pingpong_exclusive", $8; exit }' \
+		/bin/epoll_pingpong -x -l "$pipe_loops"
+	# Seconds for the whole run (--format=simple): lower is better.
 	measure sched_messaging s '/^[0-9]+\.[0-9]+$/ { print "sched_messaging", $1; exit }' \
 		"$perf" bench --format=simple sched messaging -g 4 -l "$msg_loops"
 	# Operations per second and thread (perf averages the threads): higher

@@ -6,7 +6,8 @@
 #   serves every kernel variant of the base.
 # bench: pack $BUILD_DIR/$BASE/bench-initramfs.cpio.gz for scripts/bench.sh:
 #   busybox, qemu/init, qemu/bench-guest.sh and qemu/bench-acceptlab.sh as
-#   its tests, a static perf (scripts/build-perf.sh) and acceptlab.
+#   its tests, a static perf (scripts/build-perf.sh), acceptlab and
+#   epoll_pingpong.
 LOG_TAG=initramfs
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/../scripts/lib.sh"
@@ -38,14 +39,18 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests}
 cp "$busybox" "$root/bin/busybox"
 install -m 755 "$REPO/qemu/init" "$root/init"
 
-# acceptlab, static, for both kinds.  EPOLL_RR_WERROR as the test command's
-# Release build has it: the same compiler flags, so ccache serves every object.
-acceptlab() {
-	log "building acceptlab (static)"
+# static PROGRAM...: userspace programs, static, into /bin: acceptlab for
+# both kinds, epoll_pingpong for the bench.  EPOLL_RR_WERROR as the test
+# command's Release build has it: the same compiler flags, so ccache serves
+# every object.
+static() {
+	log "building $* (static)"
 	cmake -S "$REPO" -B "$BUILD_DIR/userspace-static" -DCMAKE_BUILD_TYPE=Release \
 		-DACCEPTLAB_STATIC=ON -DEPOLL_RR_WERROR="${EPOLL_RR_WERROR:-OFF}" >/dev/null
-	CCACHE_BASEDIR=$REPO cmake --build "$BUILD_DIR/userspace-static" --target acceptlab -j"$JOBS" >/dev/null
-	install -m 755 "$BUILD_DIR/userspace-static/userspace/acceptlab" "$root/bin/acceptlab"
+	CCACHE_BASEDIR=$REPO cmake --build "$BUILD_DIR/userspace-static" --target "$@" -j"$JOBS" >/dev/null
+	for prog in "$@"; do
+		install -m 755 "$BUILD_DIR/userspace-static/userspace/$prog" "$root/bin/$prog"
+	done
 }
 
 # pack: the cpio archive of $root.
@@ -60,7 +65,7 @@ if [ "$kind" = bench ]; then
 	install -m 755 "$perf" "$root/bin/perf"
 	install -m 755 "$REPO/qemu/bench-guest.sh" "$root/tests/bench"
 	install -m 755 "$REPO/qemu/bench-acceptlab.sh" "$root/tests/bench_acceptlab"
-	acceptlab
+	static acceptlab epoll_pingpong
 	pack
 	exit 0
 fi
@@ -87,6 +92,6 @@ printf '#include "kselftest_harness.h"\n#undef TEST_TIMEOUT_DEFAULT\n#define TES
 	"$UPSTREAM_TEST_TIMEOUT" "$epoll_dir/epoll_wakeup_test.c" >"$wrapper"
 gcc -static -O2 -I"$harness_dir" -o "$root/tests/epoll_wakeup_test" "$wrapper" -lpthread
 
-acceptlab
+static acceptlab
 install -m 755 "$REPO/qemu/acceptlab-ktap.sh" "$root/tests/acceptlab_models"
 pack

@@ -34,7 +34,18 @@ QEMU = re.compile(r"^vmtest: qemu (.*)$")
 ACCEPTLAB = re.compile(r"^acceptlab-json: (.*)$")
 INFO = {"kernel", "vcpus", "clocksource"}  # lines that describe the boot, not results
 # Units whose smaller values are better; every other unit is a rate.
-LOWER_IS_BETTER = {"s"}
+LOWER_IS_BETTER = {"s", "usecs/op"}
+# Reported but not judged against GOAL, and why: the figure is not a cost.
+NOT_JUDGED = {
+    "epoll_wait": (
+        "its writer paces itself with nanosleep(), so its figure counts how many "
+        "writes each wakeup finds: a race, not a cost. On QEMU's instruction counter "
+        "interrupts land where translated blocks end, so the figure follows the "
+        "kernel's code layout (baseline 18755-21598 ops/s, the series 6050-8085, the "
+        "baseline with one unused function added 10464 and 18077); on the host's "
+        "clock the series measured 1.067 (0.902-1.180) of the baseline's speed, 5 "
+        "repetitions. epoll_pingpong times the same wakeups without a timer"),
+}
 
 
 def parse_log(text):
@@ -144,8 +155,10 @@ def report(runs, sweeps, problems):
             "patched": {"values": pat, **spread(pat)},
             "speed_ratio": {"values": ratios, **ratio},
             "goal": GOAL,
-            "met": ratio["median"] >= GOAL,
+            "met": None if name in NOT_JUDGED else ratio["median"] >= GOAL,
         }
+        if name in NOT_JUDGED:
+            benchmarks[name]["not_judged"] = NOT_JUDGED[name]
 
     def info(variant):
         return runs[(variant, paired[0])][1]
@@ -207,12 +220,14 @@ def markdown(doc, command):
         return f"{s['median']:{fmt}} ({s['min']:{fmt}}–{s['max']:{fmt}})"
 
     for name, b in doc["perf"].items():
-        fmt = ".3f" if b["unit"] == "s" else ".0f"
+        fmt = ".0f" if b["better"] == "higher" else ".3f"
+        met = "not judged" if b["met"] is None else "yes" if b["met"] else "NO"
         out.append(
             f"| {name} | {b['unit']} ({b['better']} is better) | {cell(b['baseline'], fmt)} "
-            f"| {cell(b['patched'], fmt)} | {cell(b['speed_ratio'], '.3f')} "
-            f"| {'yes' if b['met'] else 'NO'} |"
+            f"| {cell(b['patched'], fmt)} | {cell(b['speed_ratio'], '.3f')} | {met} |"
         )
+    out += [f"\nNot judged: {name}: {b['not_judged']}." for name, b in doc["perf"].items()
+            if "not_judged" in b]
     out += bench_acceptlab.markdown(doc)
     if doc.get("charts"):
         out += ["", "Charts: " + ", ".join(f"[{c}]({c})" for c in doc["charts"]) + "."]
@@ -232,7 +247,11 @@ def cover(doc):
         "median (min-max):", 72), ""]
     for name, b in doc["perf"].items():
         s = b["speed_ratio"]
-        lines.append(f"  {name:<22} {s['median']:.3f} ({s['min']:.3f}-{s['max']:.3f})")
+        lines.append(f"  {name:<24} {s['median']:.3f} ({s['min']:.3f}-{s['max']:.3f})"
+                     + (" not a cost, see below" if "not_judged" in b else ""))
+    for name, b in doc["perf"].items():
+        if "not_judged" in b:
+            lines += [""] + textwrap.wrap(f"{name} is not a cost: {b['not_judged']}.", 72)
     lines += bench_acceptlab.cover_lines(doc)
     return "\n".join(lines).replace("–", "-") + "\n"
 

@@ -26,7 +26,7 @@ namespace lab {
 
 constexpr unsigned kMaxWorkers = 64;
 constexpr int kBacklog = 4096;
-constexpr int kPollMs = 200;       // workers re-check `stopping` this often
+constexpr int kPollMs = 200;       // io_uring workers re-check `stopping` this often
 constexpr auto kStopGrace = std::chrono::seconds(5);
 
 // Plain data in a MAP_SHARED mapping; accessed through std::atomic_ref.
@@ -295,7 +295,13 @@ int Server::epoll_loop(unsigned idx, int listen_fd)
 	std::atomic_ref stopping(shared_->stopping);
 	while (!stopping.load()) {
 		epoll_event ev;
-		int n = epoll_wait(ep, &ev, 1, kPollMs);
+		// No timeout: a wait that times out starts again at the back of
+		// a FIFO instance's queue (EPOLL_WAKE_FIFO orders the threads by
+		// when they last began to wait), and the front of a LIFO one,
+		// and so would reorder what is measured.  stop() wakes every
+		// worker through stop_fd_ (level-triggered: each wakeup of a
+		// shared instance passes it on) and the listener's shutdown.
+		int n = epoll_wait(ep, &ev, 1, -1);
 		if (n < 0 && errno != EINTR)
 			return errno;
 		if (n <= 0)
@@ -440,7 +446,8 @@ std::vector<WorkerStats> Server::stop()
 				usleep(1000);
 			}
 		}
-		// Threads see `stopping` within kPollMs or fail out of accept().
+		// Threads wake to stop_fd_ (epoll), within kPollMs (io_uring) or
+		// fail out of accept() on the shut-down listener.
 		for (auto &t : threads_)
 			t.join();
 	}
