@@ -327,28 +327,44 @@ def latency_cdfs(sweeps, out, acceptlab, run=None):
 
 
 def cover_lines(doc):
-    """Plain-text lines for the cover letter: round-robin against the model
-    it changes at every worker count, and the tail with a clogged worker."""
+    """Plain-text lines for the cover letter, at most 72 columns: round-robin
+    against the model it changes at every worker count (medians; the report
+    has the spread), and the tail with a clogged worker."""
     a = doc.get("acceptlab") or {}
     out = []
+
+    def median(s, fmt):
+        return "-" if s is None else f"{s['median']:{fmt}}"
+
+    def cell(c):
+        if c is None:
+            return f"{'-':<27}"
+        idle = "-" if c.get("idle_jain") is None else f"{c['idle_jain']['min']:.3f}"
+        return (f"{median(c['conn_ratio'], '.3f'):>5}  J {idle:>5}  "
+                f"{median(c['wakeups_per_accept'], '.2f')} "
+                f"({median(c.get('against_wakeups_per_accept'), '.2f')})")
+
     for rr, plain in PAIRS:
-        for kind in ("processes", "threads"):
-            rows = [c for c in a.get("comparisons", [])
-                    if (c["model"], c["against"], c["worker_kind"]) == (rr, plain, kind)]
-            if not rows:
-                continue
+        rows = {(c["worker_kind"], c["workers"]): c for c in a.get("comparisons", [])
+                if (c["model"], c["against"]) == (rr, plain)}
+        if not rows:
+            continue
+        out += ["", textwrap.fill(
+            f"acceptlab, {rr} against {plain}, median over the boots: "
+            "connections/s ratio under load, Jain's index with every worker "
+            f"waiting (lowest), wakeups per accepted connection ({plain}'s "
+            "in brackets):", 72), "",
+            f"  {'workers':>7}  {'processes':<27}  {'threads'}"]
+        for n in sorted({n for _, n in rows}):
+            out.append(f"  {n:>7}  {cell(rows.get(('processes', n)))}  "
+                       f"{cell(rows.get(('threads', n)))}".rstrip())
+        # One boot's ratio moves by some 10% on the host's clock: the
+        # pooled median is the figure to read.
+        pooled = [v for c in rows.values() if c["conn_ratio"] for v in c["conn_ratio"]["values"]]
+        if pooled:
             out += ["", textwrap.fill(
-                f"acceptlab, worker {kind}: {rr} against {plain}: connections/s "
-                "ratio under load, Jain's index with every worker waiting and "
-                "under load (blocking accept's FIFO under the same load), "
-                "wakeups per accepted connection:", 72), ""]
-            for c in rows:
-                out.append(f"  {c['workers']:>2} workers: "
-                           f"{fmt_spread(c['conn_ratio'], '.3f')}, "
-                           f"J {fmt_spread(c.get('idle_jain'), '.3f')} idle, "
-                           f"{fmt_spread(c['jain'], '.3f')} loaded "
-                           f"({fmt_spread(c.get('blocking_jain'), '.3f')}), "
-                           f"{fmt_spread(c['wakeups_per_accept'], '.2f')}")
+                f"All boots and worker counts together ({len(pooled)} runs), "
+                f"connections/s ratio: median {statistics.median(pooled):.3f}.", 72)]
     t = a.get("tail")
     if t:
         out += ["", textwrap.fill(

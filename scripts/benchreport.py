@@ -251,7 +251,7 @@ def cover(doc):
                      + (" not a cost, see below" if "not_judged" in b else ""))
     for name, b in doc["perf"].items():
         if "not_judged" in b:
-            lines += [""] + textwrap.wrap(f"{name} is not a cost: {b['not_judged']}.", 72)
+            lines += [""] + textwrap.wrap(f"{name} is not judged: {b['not_judged']}.", 72)
     lines += bench_acceptlab.cover_lines(doc)
     return "\n".join(lines).replace("–", "-") + "\n"
 

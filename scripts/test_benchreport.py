@@ -68,7 +68,7 @@ class Build(unittest.TestCase):
         text = benchreport.markdown(doc, "make bench")
         self.assertIn("| 2.000 (2.000–2.000) | not judged |", text)
         self.assertIn("Not judged: epoll_wait: its writer paces itself", text)
-        self.assertIn("epoll_wait is not a cost", benchreport.cover(doc))
+        self.assertIn("epoll_wait is not judged: its writer", benchreport.cover(doc))
 
     def test_partial_runs_are_marked(self):
         runs = logs([(1.0, 100, 1.0, 100)] * 2)
