@@ -97,6 +97,18 @@ run() {
 	fi
 }
 
+# The command lines, for the report: N is each of BENCH_WORKERS, M each
+# model of the experiment, --threads for the thread kind.
+echo "bench-command: idle: acceptlab run --model M --workers N [--threads]" \
+	"--mode sequential --connections $idle_per_worker*N --timeout 600"
+echo "bench-command: scaling: acceptlab run --model M --workers N [--threads]" \
+	"--mode concurrent --concurrency $clients --connections max($per_worker*N,$min_conn) --timeout 600"
+echo "bench-command: latency: acceptlab run --model M --workers 4 --mode concurrent" \
+	"--concurrency $lat_clients --connections $lat_conn --work-us $work_us --timeout 600" \
+	"[--clog-ms $clog_ms --clog-every $clog_every]"
+echo "bench-command: with N in $workers_list; idle M in $IDLE_MODELS;" \
+	"scaling M in $SCALING_MODELS; latency M in $LATENCY_MODELS"
+
 # idle and scaling: at each worker count and kind, the idle runs, then the
 # scaling runs.
 for n in $workers_list; do

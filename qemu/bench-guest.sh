@@ -18,10 +18,12 @@ perf=/bin/perf
 out=/tmp/bench.out
 
 # measure NAME UNIT AWK CMD...: run CMD; AWK prints "NAME VALUE" lines
-# from its output (one or more), each reported with UNIT.
+# from its output (one or more), each reported with UNIT.  The command
+# goes first, as "bench-command: NAME: CMD", for the report.
 measure() {
 	name=$1 unit=$2 prog=$3
 	shift 3
+	echo "bench-command: $name: $*"
 	"$@" >"$out" 2>&1
 	rc=$?
 	if [ "$rc" != 0 ]; then

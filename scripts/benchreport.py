@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import textwrap
+from datetime import datetime, timezone
 from pathlib import Path
 
 import bench_acceptlab
@@ -29,6 +30,7 @@ LOG_NAME = re.compile(r"^perf-(baseline|patched)-(\d+)\.log$")
 SWEEP_NAME = re.compile(r"^sweep-(\d+)\.log$")
 RESULT = re.compile(r"^bench: (\S+) (\S+) (\S+)\s*$")
 ERROR = re.compile(r"^bench-error: (.*)$")
+COMMAND = re.compile(r"^bench-command: (.*)$")  # a command line the guest ran
 QEMU = re.compile(r"^vmtest: qemu (.*)$")
 # One acceptlab run of qemu/bench-acceptlab.sh: {"experiment", "result"}.
 ACCEPTLAB = re.compile(r"^acceptlab-json: (.*)$")
@@ -41,8 +43,9 @@ NOT_JUDGED = {
         "its writer paces itself with nanosleep(), so its figure counts how many "
         "writes each wakeup finds: a race, not a cost. On QEMU's instruction counter "
         "interrupts land where translated blocks end, so the figure follows the "
-        "kernel's code layout (baseline 18755-21598 ops/s, the series 6050-8085, the "
-        "baseline with one unused function added 10464 and 18077); on the host's "
+        "kernel's code layout and varies between boots of one kernel (baseline "
+        "11453-21598 ops/s in 8 boots, the series 4801-8085 in 9, the baseline with "
+        "one unused function added 10464 and 18077); on the host's "
         "clock the series measured 1.067 (0.902-1.180) of the baseline's speed, 5 "
         "repetitions. epoll_pingpong times the same wakeups without a timer"),
 }
@@ -96,9 +99,13 @@ def spread(values):
 
 def read_logs(logs):
     """(runs {(variant, rep): (results, info)}, sweeps [(rep, acceptlab run)]
-    of the patched kernel, problems [str]) from {path: text}."""
-    runs, sweeps, problems = {}, [], []
+    of the patched kernel, problems [str], the guest's command lines [str],
+    each once) from {path: text}."""
+    runs, sweeps, problems, commands = {}, [], [], {}
     for path, text in sorted(logs.items()):
+        for line in text.splitlines():
+            if m := COMMAND.match(line.strip()):
+                commands.setdefault(m.group(1))
         name = Path(path).name
         if m := SWEEP_NAME.match(name):
             _, _, errors, acceptlab = parse_log(text)
@@ -114,7 +121,7 @@ def read_logs(logs):
         if variant == "patched":
             sweeps += [(rep, run) for run in acceptlab]
         runs[(variant, rep)] = (results, info)
-    return runs, sweeps, problems
+    return runs, sweeps, problems, list(commands)
 
 
 def build(logs):
@@ -122,7 +129,7 @@ def build(logs):
     return report(*read_logs(logs))
 
 
-def report(runs, sweeps, problems):
+def report(runs, sweeps, problems, commands=()):
     """The bench.json document from read_logs()'s result."""
     problems = list(problems)
     reps = sorted({rep for _, rep in runs})
@@ -171,6 +178,7 @@ def report(runs, sweeps, problems):
 
     return {
         "schema": SCHEMA,
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "tool": "epoll-rr bench",
         "complete": not problems,
         "problems": problems,
@@ -181,6 +189,7 @@ def report(runs, sweeps, problems):
         "qemu": {k[5:]: v for k, v in info("patched").items() if k.startswith("qemu_")},
         "perf": benchmarks,
         "acceptlab": accept,
+        "commands": list(commands),
     }
 
 
@@ -207,7 +216,8 @@ def markdown(doc, command):
         f"one after the other.  Guest clock: {doc['clocksource']}, on "
         f"{clock_words(q)}.",
         "",
-        f"Command: `{command}`",
+        f"Command: `{command}`, {doc['date']}; the commands the guests ran are at "
+        "the end.",
         "",
         "Speed ratio: patched speed over baseline speed in one repetition "
         f"(above 1 is faster); goal at least {GOAL}. Median, and min to max.",
@@ -231,6 +241,9 @@ def markdown(doc, command):
     out += bench_acceptlab.markdown(doc)
     if doc.get("charts"):
         out += ["", "Charts: " + ", ".join(f"[{c}]({c})" for c in doc["charts"]) + "."]
+    if doc["commands"]:
+        out += ["", "## Commands the guests ran", ""]
+        out += [f"- `{c}`" for c in doc["commands"]]
     return "\n".join(out) + "\n"
 
 
@@ -269,8 +282,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     try:
         logs = {p: Path(p).read_text(errors="replace") for p in a.logs}
-        runs, sweeps, problems = read_logs(logs)
-        doc = report(runs, sweeps, problems)
+        runs, sweeps, problems, commands = read_logs(logs)
+        doc = report(runs, sweeps, problems, commands)
     except (OSError, ValueError) as e:
         print(f"benchreport: {e}", file=sys.stderr)
         return 1

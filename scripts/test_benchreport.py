@@ -10,6 +10,7 @@ def log(kernel, pipe_s, wait_ops, end=True, extra=""):
         f"vmtest: begin kernel={kernel} nproc=4\n"
         f"bench: kernel {kernel} release\n"
         "bench: vcpus 4 count\n"
+        "bench-command: sched_pipe: /bin/perf bench sched pipe -l 20000\n"
         f"bench: sched_pipe {pipe_s} s\n"
         f"bench: epoll_wait {wait_ops} ops/s/thread\n"
         f"bench: epoll_pingpong {pipe_s} usecs/op\n"
@@ -48,6 +49,13 @@ class Build(unittest.TestCase):
         self.assertEqual(doc["repetitions"], 3)
         self.assertEqual(doc["kernels"], {"baseline": "7.2.13", "patched": "7.2.13-rr"})
         self.assertEqual(doc["qemu"]["host_cpus"], "2")
+        # Every boot printed the command: the report names it once, with
+        # the date of the report.
+        self.assertEqual(doc["commands"], ["sched_pipe: /bin/perf bench sched pipe -l 20000"])
+        self.assertRegex(doc["date"], r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$")
+        text = benchreport.markdown(doc, "make bench")
+        self.assertIn("\n- `sched_pipe: /bin/perf bench sched pipe -l 20000`\n", text)
+        self.assertIn(doc["date"], text)
 
     def test_goal_missed(self):
         doc = benchreport.build(logs([(1.0, 100, 1.1, 95)] * 3))
