@@ -1,0 +1,88 @@
+// shim_check [--plain] [--fork N]: what an epoll_ctl(EPOLL_CTL_ADD) of an
+// eventfd with EPOLLIN | EPOLLEXCLUSIVE (--plain: EPOLLIN) became, as the
+// kernel stored it (/proc/self/fdinfo of the epoll fd), for
+// shim_test.sh to run with and without LD_PRELOAD=libepoll_rr_shim.so.
+// --fork N does it in N child processes, as a server's workers would.
+// Prints "kernel_roundrobin=yes|no" (probed with the raw system call, which
+// the shim does not see) and one "events=0xMASK" line per process.
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "fd.h"
+#include "net.h" // EPOLLROUNDROBIN
+
+namespace {
+
+bool kernel_has_roundrobin()
+{
+	lab::Fd ep(epoll_create1(EPOLL_CLOEXEC)), ev(eventfd(0, EFD_CLOEXEC));
+	epoll_event e{};
+	e.events = EPOLLIN | EPOLLEXCLUSIVE | EPOLLROUNDROBIN;
+	return syscall(SYS_epoll_ctl, ep.get(), EPOLL_CTL_ADD, ev.get(), &e) == 0;
+}
+
+// The add through epoll_ctl(), then the mask the kernel kept; 1 on failure.
+int add_and_show(bool plain)
+{
+	lab::Fd ep(epoll_create1(EPOLL_CLOEXEC)), ev(eventfd(0, EFD_CLOEXEC));
+	epoll_event e{};
+	e.events = plain ? EPOLLIN : EPOLLIN | EPOLLEXCLUSIVE;
+	if (!ep || !ev || epoll_ctl(ep.get(), EPOLL_CTL_ADD, ev.get(), &e)) {
+		std::printf("error=%s\n", std::strerror(errno));
+		return 1;
+	}
+	std::ifstream info("/proc/self/fdinfo/" + std::to_string(ep.get()));
+	for (std::string word; info >> word;) {
+		if (word == "events:" && info >> word) {
+			std::printf("events=0x%s\n", word.c_str());
+			return 0;
+		}
+	}
+	std::printf("error=no events: line in fdinfo\n");
+	return 1;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	bool plain = false;
+	int children = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!std::strcmp(argv[i], "--plain"))
+			plain = true;
+		else if (!std::strcmp(argv[i], "--fork") && i + 1 < argc)
+			children = std::atoi(argv[++i]);
+		else {
+			std::fprintf(stderr, "usage: shim_check [--plain] [--fork N]\n");
+			return 2;
+		}
+	}
+	std::printf("kernel_roundrobin=%s\n", kernel_has_roundrobin() ? "yes" : "no");
+	std::fflush(stdout);
+	if (children <= 0)
+		return add_and_show(plain);
+	int failed = 0;
+	for (int i = 0; i < children; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			int rc = add_and_show(plain);
+			std::fflush(stdout);
+			_exit(rc);
+		}
+		int status = 1;
+		if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			failed = 1;
+	}
+	return failed;
+}
