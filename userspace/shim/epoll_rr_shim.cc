@@ -72,7 +72,9 @@ extern "C" int epoll_ctl(int epfd, int op, int fd, epoll_event *event)
 		errno = ENOSYS;
 		return -1;
 	}
-	if (!event)
+	// Only an add on a kernel with the flag is read and copied; every
+	// other call goes through exactly as it came, pointer and all.
+	if (op != EPOLL_CTL_ADD || !kernel_has_roundrobin || !event)
 		return real_epoll_ctl(epfd, op, fd, event);
 	epoll_event e = *event;
 	e.events = epoll_rr::add_roundrobin(op, e.events, kernel_has_roundrobin);
