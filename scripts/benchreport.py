@@ -53,8 +53,8 @@ NOT_JUDGED = {
 
 def parse_log(text):
     """(results {name: (value, unit)}, info {key: value}, errors [str],
-    acceptlab runs [{"experiment", "result"}])."""
-    results, info, errors, acceptlab = {}, {}, [], []
+    acceptlab runs [{"experiment", "result"}], command lines [str])."""
+    results, info, errors, acceptlab, commands = {}, {}, [], [], []
     for line in text.splitlines():
         line = line.strip()
         if m := RESULT.match(line):
@@ -73,6 +73,8 @@ def parse_log(text):
                 errors.append(f"acceptlab result that is not JSON: {e}")
         elif m := ERROR.match(line):
             errors.append(m.group(1))
+        elif m := COMMAND.match(line):
+            commands.append(m.group(1))
         elif m := QEMU.match(line):
             for word in m.group(1).split():
                 key, _, value = word.partition("=")
@@ -83,7 +85,7 @@ def parse_log(text):
                       "every figure is coarse")
     if "vmtest: end" not in text:
         errors.append("the boot did not finish (no 'vmtest: end')")
-    return results, info, errors, acceptlab
+    return results, info, errors, acceptlab, commands
 
 
 def speed_ratio(baseline, patched, unit):
@@ -103,21 +105,17 @@ def read_logs(logs):
     each once) from {path: text}."""
     runs, sweeps, problems, commands = {}, [], [], {}
     for path, text in sorted(logs.items()):
-        for line in text.splitlines():
-            if m := COMMAND.match(line.strip()):
-                commands.setdefault(m.group(1))
         name = Path(path).name
-        if m := SWEEP_NAME.match(name):
-            _, _, errors, acceptlab = parse_log(text)
-            problems += [f"{name}: {e}" for e in errors]
-            sweeps += [(int(m.group(1)), run) for run in acceptlab]
-            continue
-        m = LOG_NAME.match(name)
-        if not m:
+        sweep, perf = SWEEP_NAME.match(name), LOG_NAME.match(name)
+        if not sweep and not perf:
             raise ValueError(f"{path}: not a perf-<baseline|patched>-<N>.log or sweep-<N>.log")
-        variant, rep = m.group(1), int(m.group(2))
-        results, info, errors, acceptlab = parse_log(text)
+        results, info, errors, acceptlab, ran = parse_log(text)
         problems += [f"{name}: {e}" for e in errors]
+        commands.update(dict.fromkeys(ran))
+        if sweep:
+            sweeps += [(int(sweep.group(1)), run) for run in acceptlab]
+            continue
+        variant, rep = perf.group(1), int(perf.group(2))
         if variant == "patched":
             sweeps += [(rep, run) for run in acceptlab]
         runs[(variant, rep)] = (results, info)
