@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Shared by the shell tests of scripts/: a scratch directory removed on
-# exit, the pass/fail counts and the summary line check.sh reads.
+# Shared by the shell tests of scripts/ and userspace/tests/: a scratch
+# directory removed on exit, the pass/fail counts and the summary line
+# check.sh reads.
 # Source it, don't run it.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -3,11 +3,11 @@
 // kernel stored it (/proc/self/fdinfo of the epoll fd), for
 // shim_test.sh to run with and without LD_PRELOAD=libepoll_rr_shim.so.
 // --fork N does it in N child processes, as a server's workers would.
-// Prints "kernel_roundrobin=yes|no" (probed with the raw system call, which
-// the shim does not see) and one "events=0xMASK" line per process.
+// Prints "kernel_roundrobin=yes|no" (acceptlab's probe, which the shim
+// leaves as it is: the pair already carries the flag) and one
+// "events=0xMASK" line per process.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,17 +18,9 @@
 #include <string>
 
 #include "fd.h"
-#include "net.h" // EPOLLROUNDROBIN
+#include "models.h"
 
 namespace {
-
-bool kernel_has_roundrobin()
-{
-	lab::Fd ep(epoll_create1(EPOLL_CLOEXEC)), ev(eventfd(0, EFD_CLOEXEC));
-	epoll_event e{};
-	e.events = EPOLLIN | EPOLLEXCLUSIVE | EPOLLROUNDROBIN;
-	return syscall(SYS_epoll_ctl, ep.get(), EPOLL_CTL_ADD, ev.get(), &e) == 0;
-}
 
 // The add through epoll_ctl(), then the mask the kernel kept; 1 on failure.
 int add_and_show(bool plain)
@@ -67,7 +59,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	std::printf("kernel_roundrobin=%s\n", kernel_has_roundrobin() ? "yes" : "no");
+	bool has = !lab::unsupported_reason(lab::Model::epoll_roundrobin);
+	std::printf("kernel_roundrobin=%s\n", has ? "yes" : "no");
 	std::fflush(stdout);
 	if (children <= 0)
 		return add_and_show(plain);
