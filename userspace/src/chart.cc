@@ -10,6 +10,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "report.h"
+
 extern char **environ;
 
 namespace lab {
@@ -43,7 +45,7 @@ private:
 
 std::string label(const nlohmann::json &j)
 {
-	return j.at("parameters").at("model").get<std::string>() + " (" +
+	return run_label(j) + " (" +
 	       j.at("kernel").get<std::string>() + ")";
 }
 

@@ -136,7 +136,7 @@ ClientResult run_client(const ClientConfig &cfg)
 			if (cfg.before_each && !cfg.before_each()) {
 				failed++;
 				if (err.empty())
-					err = "workers did not go back to waiting within 10 s";
+					err = "a worker did not go back to waiting (it exited, or stayed busy 10 s)";
 				break;
 			}
 			// With a rate, connection k is due at start + k / rate;

@@ -69,7 +69,48 @@ int compare(const lab::CompareOptions &c)
 	return 0;
 }
 
-int run(const lab::RunOptions &o)
+// The client settings every command that makes connections shares.
+lab::ClientConfig client_config(const lab::RunOptions &o, uint16_t port)
+{
+	lab::ClientConfig cc;
+	cc.port = port;
+	cc.concurrency = o.mode == lab::LoadMode::concurrent ? o.concurrency : 1;
+	cc.connections = o.total_connections();
+	cc.duration_s = o.duration_s;
+	cc.rate = o.rate;
+	cc.request_bytes = o.request_bytes;
+	cc.response_bytes = o.response_bytes;
+	cc.requests_per_connection = o.keepalive;
+	cc.http = o.http;
+	cc.timeout_s = o.timeout_s;
+	return cc;
+}
+
+// The report and --json of a finished run; its exit status.
+int finish(lab::RunResult &r)
+{
+	if (r.client.timed_out)
+		r.incomplete = "stopped by --timeout before all connections were made";
+	else if (r.client.failed)
+		r.incomplete = std::to_string(r.client.failed) + " connections failed";
+	for (size_t i = 0; i < r.workers.size() && r.incomplete.empty(); i++)
+		if (r.workers[i].error)
+			r.incomplete = "worker " + std::to_string(i) + " failed: " +
+				       std::strerror(r.workers[i].error);
+
+	lab::print_report(std::cout, r);
+	if (!r.options.json.empty()) {
+		std::ofstream out(r.options.json);
+		out << lab::to_json(r).dump(1) << "\n";
+		if (!out) {
+			std::cerr << "acceptlab: cannot write " << r.options.json << "\n";
+			return kExitFailed;
+		}
+	}
+	return r.incomplete.empty() ? 0 : kExitFailed;
+}
+
+lab::RunResult new_result(const lab::RunOptions &o)
 {
 	lab::RunResult r;
 	r.options = o;
@@ -77,6 +118,35 @@ int run(const lab::RunOptions &o)
 	uname(&u);
 	r.kernel = u.release;
 	r.vcpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return r;
+}
+
+// load: the client alone, against a server someone else runs.
+int load(const lab::RunOptions &o)
+{
+	for (int pid : o.wait_idle)
+		if (kill(pid, 0) && errno == ESRCH) {
+			std::cerr << "acceptlab: --wait-idle: no process " << pid << "\n";
+			return kExitFailed;
+		}
+	lab::RunResult r = new_result(o);
+	for (const auto &kv : lab::echo(o))
+		std::cout << kv << "\n";
+	std::cout.flush();
+	lab::ClientConfig cc = client_config(o, o.port);
+	if (o.mode == lab::LoadMode::sequential && !o.wait_idle.empty())
+		cc.before_each = [&o] {
+			return lab::wait_in_accept(o.wait_idle, std::chrono::seconds(10));
+		};
+	r.client = lab::run_client(cc);
+	return finish(r);
+}
+
+int run(const lab::RunOptions &o)
+{
+	if (o.load_only)
+		return load(o);
+	lab::RunResult r = new_result(o);
 
 	lab::ServerConfig sc;
 	sc.model = o.model;
@@ -114,17 +184,7 @@ int run(const lab::RunOptions &o)
 			lab::print_report(std::cout, r);
 			return 0;
 		}
-		lab::ClientConfig cc;
-		cc.port = server.port();
-		cc.concurrency = o.mode == lab::LoadMode::concurrent ? o.concurrency : 1;
-		cc.connections = o.total_connections();
-		cc.duration_s = o.duration_s;
-		cc.rate = o.rate;
-		cc.request_bytes = o.request_bytes;
-		cc.response_bytes = o.response_bytes;
-		cc.requests_per_connection = o.keepalive;
-		cc.http = o.http;
-		cc.timeout_s = o.timeout_s;
+		lab::ClientConfig cc = client_config(o, server.port());
 		// Sequential: each connection finds every worker waiting, as
 		// in the 2017 demonstration (a shell loop is that slow).
 		if (o.mode == lab::LoadMode::sequential)
@@ -138,25 +198,7 @@ int run(const lab::RunOptions &o)
 		return kExitFailed;
 	}
 
-	if (r.client.timed_out)
-		r.incomplete = "stopped by --timeout before all connections were made";
-	else if (r.client.failed)
-		r.incomplete = std::to_string(r.client.failed) + " connections failed";
-	for (size_t i = 0; i < r.workers.size() && r.incomplete.empty(); i++)
-		if (r.workers[i].error)
-			r.incomplete = "worker " + std::to_string(i) + " failed: " +
-				       std::strerror(r.workers[i].error);
-
-	lab::print_report(std::cout, r);
-	if (!o.json.empty()) {
-		std::ofstream out(o.json);
-		out << lab::to_json(r).dump(1) << "\n";
-		if (!out) {
-			std::cerr << "acceptlab: cannot write " << o.json << "\n";
-			return kExitFailed;
-		}
-	}
-	return r.incomplete.empty() ? 0 : kExitFailed;
+	return finish(r);
 }
 
 } // namespace

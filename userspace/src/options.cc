@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -64,6 +65,7 @@ std::string usage()
 	std::ostringstream o;
 	o << "usage: acceptlab run --model MODEL [options]\n"
 	     "       acceptlab serve --model MODEL [--duration S] [server options]\n"
+	     "       acceptlab load --port P [client options] [--wait-idle PID,...]\n"
 	     "       acceptlab compare RESULT.json RESULT.json... [--chart FILE.svg|.png]\n"
 	     "       acceptlab models | --help\n"
 	     "\n"
@@ -103,6 +105,16 @@ std::string usage()
 	     "SIGINT/SIGTERM, then prints the per-worker report; load it with\n"
 	     "another client (wrk with --http).\n"
 	     "\n"
+	     "load runs only the client, against a server already listening on\n"
+	     "127.0.0.1:--port (another acceptlab, nginx), and reports throughput\n"
+	     "and latency; the server counts who served what.  It takes the client\n"
+	     "options (--mode, --connections, --concurrency, --duration, --rate,\n"
+	     "--request-bytes, --response-bytes, --keepalive, --http, --timeout,\n"
+	     "--json), and:\n"
+	     "  --wait-idle PID,...   sequential mode: before each connection, wait\n"
+	     "                        (10 s at most) until each of these processes\n"
+	     "                        sleeps in accept() or epoll_wait()\n"
+	     "\n"
 	     "Bad values exit with status 2; an unsupported model or a failed run\n"
 	     "with status 1.\n";
 	return o.str();
@@ -137,12 +149,14 @@ Parsed parse_args(const std::vector<std::string> &args)
 			return ParseError{"--chart file must end in .svg or .png"};
 		return c;
 	}
-	if (cmd != "run" && cmd != "serve")
-		return ParseError{"unknown command '" + cmd + "' (run, serve, compare, models)"};
+	if (cmd != "run" && cmd != "serve" && cmd != "load")
+		return ParseError{"unknown command '" + cmd + "' (run, serve, load, compare, models)"};
 
 	RunOptions o;
 	o.serve_only = cmd == "serve";
+	o.load_only = cmd == "load";
 	bool have_model = false;
+	std::vector<std::string> given; // option names, for what load refuses
 	std::string mode = "sequential";
 	using Setter = std::function<std::string(const std::string &)>;
 	const std::vector<std::pair<std::string, Setter>> valued = {
@@ -182,6 +196,19 @@ Parsed parse_args(const std::vector<std::string> &args)
 		{"--clog-every", number(o.clog_every, 0u, 1000000u)},
 		{"--port", number(o.port, 0u, 65535u)},
 		{"--timeout", number(o.timeout_s, 1.0, 3600.0)},
+		{"--wait-idle",
+		 [&](const std::string &v) -> std::string {
+			 std::istringstream in(v);
+			 for (std::string pid; std::getline(in, pid, ',');) {
+				 pid_t x = 0;
+				 if (!parse_number(pid, x) || x < 1)
+					 return "'" + pid + "' is not a process id";
+				 o.wait_idle.push_back(x);
+			 }
+			 if (o.wait_idle.empty())
+				 return "needs one or more process ids, comma-separated";
+			 return {};
+		 }},
 	};
 
 	for (size_t i = 1; i < args.size(); i++) {
@@ -192,6 +219,7 @@ Parsed parse_args(const std::vector<std::string> &args)
 			a = a.substr(0, eq);
 			inline_value = true;
 		}
+		given.push_back(a);
 		if (a == "--threads" && !inline_value) {
 			o.threads = true;
 			continue;
@@ -214,8 +242,21 @@ Parsed parse_args(const std::vector<std::string> &args)
 		if (std::string err = it->second(value); !err.empty())
 			return ParseError{a + ": " + err};
 	}
-	if (!have_model)
+	if (o.load_only) {
+		static const char *server_side[] = {"--model",	  "--workers",	 "--threads",
+						    "--work-us",  "--clog-ms",	 "--clog-every"};
+		for (const char *opt : server_side)
+			if (std::find(given.begin(), given.end(), opt) != given.end())
+				return ParseError{std::string(opt) +
+						  " is a server option; load drives a server "
+						  "that is already running"};
+		if (o.port == 0)
+			return ParseError{"load needs --port: the server's port on 127.0.0.1"};
+	} else if (!o.wait_idle.empty()) {
+		return ParseError{"--wait-idle is for load; run waits for its own workers"};
+	} else if (!have_model) {
 		return ParseError{"--model is required (see 'acceptlab models')"};
+	}
 	o.mode = mode == "concurrent" ? LoadMode::concurrent : LoadMode::sequential;
 	if (o.serve_only && o.duration_s == 0)
 		o.duration_s = kDefaultServeS;
@@ -233,11 +274,16 @@ std::vector<std::string> echo(const RunOptions &o)
 		s << v;
 		return s.str();
 	};
-	return {
-		std::string("command=") + (o.serve_only ? "serve" : "run"),
-		"model=" + std::string(model_name(o.model)),
-		"workers=" + std::to_string(o.workers),
-		std::string("worker_kind=") + (o.threads ? "threads" : "processes"),
+	std::vector<std::string> kv = {std::string("command=") +
+				       (o.serve_only ? "serve" : o.load_only ? "load" : "run")};
+	// load has no server of its own: no model, workers or server work.
+	if (!o.load_only)
+		kv.insert(kv.end(), {
+			"model=" + std::string(model_name(o.model)),
+			"workers=" + std::to_string(o.workers),
+			std::string("worker_kind=") + (o.threads ? "threads" : "processes"),
+		});
+	kv.insert(kv.end(), {
 		std::string("mode=") + (o.mode == LoadMode::concurrent ? "concurrent" : "sequential"),
 		"connections=" + (o.total_connections() == UINT64_MAX ?
 					  std::string("unlimited") :
@@ -249,13 +295,28 @@ std::vector<std::string> echo(const RunOptions &o)
 		"response_bytes=" + std::to_string(o.response_bytes),
 		"keepalive=" + std::to_string(o.keepalive),
 		std::string("http=") + (o.http ? "yes" : "no"),
-		"work_us=" + std::to_string(o.work_us),
-		"clog_ms=" + std::to_string(o.clog_ms),
-		"clog_every=" + std::to_string(o.clog_every),
+	});
+	if (o.load_only) {
+		std::string pids;
+		for (pid_t p : o.wait_idle) {
+			if (!pids.empty())
+				pids += ',';
+			pids += std::to_string(p);
+		}
+		kv.push_back("wait_idle=" + pids);
+	} else {
+		kv.insert(kv.end(), {
+			"work_us=" + std::to_string(o.work_us),
+			"clog_ms=" + std::to_string(o.clog_ms),
+			"clog_every=" + std::to_string(o.clog_every),
+		});
+	}
+	kv.insert(kv.end(), {
 		"port=" + std::to_string(o.port),
 		"timeout_s=" + num(o.timeout_s),
 		"json=" + o.json,
-	};
+	});
+	return kv;
 }
 
 } // namespace lab

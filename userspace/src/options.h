@@ -2,6 +2,8 @@
 // every setting as key=value.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -15,6 +17,7 @@ enum class LoadMode { sequential, concurrent };
 
 struct RunOptions {
 	bool serve_only = false;   // 'serve': no client, serve for duration_s
+	bool load_only = false;    // 'load': no server, load one on `port`
 	Model model = Model::epoll_exclusive;
 	unsigned workers = 4;
 	bool threads = false;      // workers as threads instead of processes
@@ -33,6 +36,9 @@ struct RunOptions {
 	unsigned port = 0;         // 0: any free port
 	double timeout_s = 120;    // hard bound on the whole run
 	std::string json;          // write the result here too
+	// load: before each sequential connection, wait until these
+	// processes or threads sleep in an accept wait (a server's workers).
+	std::vector<pid_t> wait_idle;
 
 	// Connections the run makes: `connections`, or the mode's default.
 	uint64_t total_connections() const;

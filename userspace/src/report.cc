@@ -118,7 +118,9 @@ void print_report(std::ostream &out, const RunResult &r)
 	auto acc = accepts_of(r.workers);
 	uint64_t total = sum(acc);
 
-	out << "\nworker  accepts   share  requests   wakeups     empty    cpu_ms\n";
+	// load has no workers of its own: the server counts those.
+	if (!r.workers.empty())
+		out << "\nworker  accepts   share  requests   wakeups     empty    cpu_ms\n";
 	for (size_t i = 0; i < r.workers.size(); i++) {
 		const auto &w = r.workers[i];
 		out << std::setw(6) << i << std::setw(9) << w.accepts << std::setw(7)
@@ -173,6 +175,13 @@ void print_report(std::ostream &out, const RunResult &r)
 		out << "\nINCOMPLETE: " << r.incomplete << "\n";
 }
 
+std::string run_label(const nlohmann::json &result)
+{
+	const auto &p = result.at("parameters");
+	return p.contains("model") ? p.at("model").get<std::string>() :
+				     "load :" + p.at("port").get<std::string>();
+}
+
 void print_comparison(std::ostream &out, const std::vector<nlohmann::json> &results)
 {
 	std::vector<std::vector<std::string>> cols;
@@ -199,13 +208,15 @@ void print_comparison(std::ostream &out, const std::vector<nlohmann::json> &resu
 				       fixed(j["latency_ns"][k].get<double>() / 1000, 1) :
 				       std::string("-");
 		};
-		cols.push_back({p.at("model").get<std::string>(), j.at("kernel").get<std::string>(),
-				std::to_string(j.at("vcpus").get<unsigned>()),
-				p.at("workers").get<std::string>() + " " +
-					p.at("worker_kind").get<std::string>(),
+		std::string workers = p.contains("workers") ?
+					      p.at("workers").get<std::string>() + " " +
+						      p.at("worker_kind").get<std::string>() :
+					      "-";
+		cols.push_back({run_label(j), j.at("kernel").get<std::string>(),
+				std::to_string(j.at("vcpus").get<unsigned>()), workers,
 				p.at("mode").get<std::string>(),
 				j.at("complete").get<bool>() ? "yes" : "NO",
-				"[" + accepts + "]", fair("jain", 3), fair("max_min", 2),
+				accepts.empty() ? "-" : "[" + accepts + "]", fair("jain", 3), fair("max_min", 2),
 				fair("cv", 3),
 				j.contains("wakeups") ?
 					fixed(j["wakeups"]["per_accept"].get<double>(), 2) :

@@ -27,6 +27,10 @@ struct RunResult {
 nlohmann::json to_json(const RunResult &r);
 void print_report(std::ostream &out, const RunResult &r);
 
+// What a JSON result was run on: its model, or "load :PORT" for a load
+// run, which drove a server someone else ran.
+std::string run_label(const nlohmann::json &result);
+
 // Renders the results side by side; throws std::runtime_error on a
 // document that is not an acceptlab result.
 void print_comparison(std::ostream &out, const std::vector<nlohmann::json> &results);

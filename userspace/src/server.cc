@@ -88,24 +88,6 @@ bool write_full(int fd, unsigned n)
 	return true;
 }
 
-// Asleep ('S') in one of the syscalls a worker waits for connections in.
-bool sleeping_in_accept_wait(pid_t tid)
-{
-	std::ifstream stat("/proc/" + std::to_string(tid) + "/stat");
-	std::string line;
-	if (!std::getline(stat, line))
-		return false;
-	auto paren = line.rfind(')');
-	if (paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] != 'S')
-		return false;
-	std::ifstream sc("/proc/" + std::to_string(tid) + "/syscall");
-	long nr = -1;
-	if (!(sc >> nr)) // "running"
-		return false;
-	return nr == SYS_accept || nr == SYS_accept4 || nr == SYS_epoll_wait ||
-	       nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2 || nr == SYS_io_uring_enter;
-}
-
 bool is_epoll_per_worker(Model m)
 {
 	return m == Model::epoll || m == Model::epoll_exclusive || m == Model::epoll_roundrobin;
@@ -136,7 +118,40 @@ uint32_t listen_events(Model m)
 	}
 }
 
+// Asleep ('S') in one of the syscalls a worker waits for connections in.
+bool sleeping_in_accept_wait(pid_t tid)
+{
+	std::ifstream stat("/proc/" + std::to_string(tid) + "/stat");
+	std::string line;
+	if (!std::getline(stat, line))
+		return false;
+	auto paren = line.rfind(')');
+	if (paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] != 'S')
+		return false;
+	std::ifstream sc("/proc/" + std::to_string(tid) + "/syscall");
+	long nr = -1;
+	if (!(sc >> nr)) // "running"
+		return false;
+	return nr == SYS_accept || nr == SYS_accept4 || nr == SYS_epoll_wait ||
+	       nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2 || nr == SYS_io_uring_enter;
+}
+
 } // namespace
+
+bool wait_in_accept(const std::vector<pid_t> &tids, std::chrono::milliseconds timeout)
+{
+	auto deadline = std::chrono::steady_clock::now() + timeout;
+	for (pid_t tid : tids) {
+		while (!sleeping_in_accept_wait(tid)) {
+			// Gone (a crashed worker): it will never wait again.
+			if (std::chrono::steady_clock::now() > deadline ||
+			    (kill(tid, 0) && errno == ESRCH))
+				return false;
+			usleep(200);
+		}
+	}
+	return true;
+}
 
 Server::Server(const ServerConfig &cfg) : cfg_(cfg)
 {
@@ -409,15 +424,8 @@ void Server::worker_main(unsigned idx)
 
 bool Server::wait_idle(std::chrono::milliseconds timeout) const
 {
-	auto deadline = std::chrono::steady_clock::now() + timeout;
-	for (unsigned i = 0; i < cfg_.workers; i++) {
-		while (!sleeping_in_accept_wait(shared_->tid[i])) {
-			if (std::chrono::steady_clock::now() > deadline)
-				return false;
-			usleep(200);
-		}
-	}
-	return true;
+	return wait_in_accept(std::vector<pid_t>(shared_->tid, shared_->tid + cfg_.workers),
+			      timeout);
 }
 
 std::vector<WorkerStats> Server::stop()

@@ -15,6 +15,12 @@
 
 namespace lab {
 
+// Waits until every process or thread in `tids` is asleep in one of the
+// syscalls a worker waits for connections in (accept(), epoll_wait(),
+// io_uring_enter()); false if that took longer than `timeout`, or one of
+// them exited.
+bool wait_in_accept(const std::vector<pid_t> &tids, std::chrono::milliseconds timeout);
+
 struct ServerConfig {
 	Model model = Model::epoll_exclusive;
 	unsigned workers = 4;

@@ -77,5 +77,23 @@ expect "compare chart png" 0 "$bin" compare "$tmp/a.json" "$tmp/b.json" --chart 
 [ "$(head -c 4 "$tmp/c.png" | tail -c 3)" = PNG ] ||
 	{ failed=$((failed + 1)); echo "not ok - chart is not a PNG"; }
 
+# load: the client alone, against a server someone else runs.
+"$bin" serve --model epoll_exclusive --http --duration 20 >"$tmp/serve" 2>&1 &
+server=$!
+for _ in $(seq 50); do grep -q '^serving on' "$tmp/serve" && break; sleep 0.1; done
+port=$(sed -n 's/^serving on 127.0.0.1:\([0-9]*\) .*/\1/p' "$tmp/serve")
+expect "load" 0 "$bin" load --port "$port" --http --connections 20 --json "$tmp/l.json"
+grep -q '^throughput: .*(20 connections, 0 failed' "$tmp/out" && ! grep -q '^worker ' "$tmp/out" ||
+	{ failed=$((failed + 1)); echo "not ok - load report: $(head -c 300 "$tmp/out")"; }
+expect "compare with a load" 0 "$bin" compare "$tmp/a.json" "$tmp/l.json"
+grep -q "load :$port" "$tmp/out" || { failed=$((failed + 1)); echo "not ok - compare does not name the load"; }
+expect "load waiting for a process that is gone" 1 "$bin" load --port "$port" --wait-idle 999999999
+kill "$server"
+wait "$server" 2>/dev/null
+# Nothing listens there now: every connection fails, the run says so.
+"$bin" load --port "$port" --connections 3 >"$tmp/out" 2>&1
+[ $? = 1 ] && grep -q '^INCOMPLETE: 3 connections failed' "$tmp/out" ||
+	{ failed=$((failed + 1)); echo "not ok - load of a closed port: $(tail -c 300 "$tmp/out")"; }
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

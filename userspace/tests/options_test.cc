@@ -76,6 +76,29 @@ TEST(Options, ServeAndHttp)
 	EXPECT_EQ(k.keepalive, 3u); // HTTP frames requests without --request-bytes
 }
 
+TEST(Options, Load)
+{
+	auto o = run_ok({"load", "--port", "8080", "--http", "--mode", "concurrent",
+			 "--wait-idle", "12,34"});
+	EXPECT_TRUE(o.load_only);
+	EXPECT_FALSE(o.serve_only);
+	EXPECT_EQ(o.port, 8080u);
+	EXPECT_EQ(o.wait_idle, (std::vector<pid_t>{12, 34}));
+	EXPECT_EQ(error_of({"load", "--port", "80", "--model", "epoll"}),
+		  "--model is a server option; load drives a server that is already running");
+	auto lines = lab::echo(o);
+	auto has = [&](const std::string &l) {
+		return std::find(lines.begin(), lines.end(), l) != lines.end();
+	};
+	EXPECT_TRUE(has("command=load"));
+	EXPECT_TRUE(has("wait_idle=12,34"));
+	EXPECT_TRUE(has("port=8080"));
+	for (const auto &l : lines)
+		EXPECT_FALSE(l.starts_with("model=") || l.starts_with("workers=") ||
+			     l.starts_with("work_us="))
+			<< "server setting echoed for load: " << l;
+}
+
 TEST(Options, ConcurrentDefaults)
 {
 	EXPECT_EQ(run_ok({"run", "--model", "blocking", "--mode", "concurrent"})
@@ -118,6 +141,16 @@ TEST(Options, EveryBadValueIsAnError)
 		{"run", "--model", "epoll", "--threads=yes"},
 		{"run", "--model", "epoll", "--keepalive", "0"},
 		{"run", "--model", "epoll", "--keepalive", "5"}, // without request bytes
+		{"run", "--model", "epoll", "--wait-idle", "5"}, // load's
+		{"load"},                                     // no port
+		{"load", "--port", "0"},
+		{"load", "--port", "80", "--model", "epoll"},
+		{"load", "--port", "80", "--workers", "2"},
+		{"load", "--port", "80", "--clog-ms", "5", "--clog-every", "5"},
+		{"load", "--port", "80", "--wait-idle", ""},
+		{"load", "--port", "80", "--wait-idle", "1,x"},
+		{"load", "--port", "80", "--wait-idle", "0"},
+		{"load", "--port", "80", "--wait-idle", "1,,2"},
 		{"compare"},
 		{"compare", "one.json"},
 		{"compare", "a.json", "b.json", "--svg"},
