@@ -2,7 +2,9 @@
 # mkinitramfs.sh [test|bench]
 # test (default): pack $BUILD_DIR/$BASE/initramfs.cpio.gz: static busybox,
 #   qemu/init, the selftests, upstream's epoll_wakeup_test from the base's
-#   tree, and acceptlab (with its KTAP wrapper), all static.  One initramfs
+#   tree, and acceptlab (with its KTAP wrapper), all static; and Debian's
+#   nginx (NGINX_BIN, or scripts/fetch-nginx.sh's), the preload libraries and
+#   every shared library they need, for qemu/nginx-ktap.sh.  One initramfs
 #   serves every kernel variant of the base.
 # bench: pack $BUILD_DIR/$BASE/bench-initramfs.cpio.gz for scripts/bench.sh:
 #   busybox, qemu/init, qemu/bench-guest.sh and qemu/bench-acceptlab.sh as
@@ -32,6 +34,11 @@ epoll_dir=$harness_dir/filesystems/epoll
 [ -x "$busybox" ] || die "$busybox not found: install busybox-static (make deps)"
 if readelf -l "$busybox" 2>/dev/null | grep -q INTERP; then
 	die "$busybox is dynamically linked: install busybox-static (make deps)"
+fi
+
+if [ "$kind" = test ]; then
+	nginx=${NGINX_BIN:-$("$REPO/scripts/fetch-nginx.sh")} || die "no nginx: run scripts/deps.sh"
+	[ -x "$nginx" ] || die "NGINX_BIN=$nginx is not an executable"
 fi
 
 rm -rf "$root"
@@ -94,4 +101,31 @@ gcc -static -O2 -I"$harness_dir" -o "$root/tests/epoll_wakeup_test" "$wrapper" -
 
 static acceptlab
 install -m 755 "$REPO/qemu/acceptlab-ktap.sh" "$root/tests/acceptlab_models"
+
+# with_libs FILE...: FILE and each shared library it loads, ld.so included,
+# at their paths on this machine (which the guest's loader searches).
+with_libs() {
+	local f lib
+	for f; do
+		ldd "$f" >/dev/null 2>&1 || die "$f: not a dynamic ELF file ldd can read"
+		for lib in $(ldd "$f" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^\t\(\/[^ ]*\) .*/\1/p'); do
+			[ -e "$root$lib" ] || install -D -m 755 "$lib" "$root$lib"
+		done
+	done
+}
+log "adding $nginx ($("$nginx" -v 2>&1 | sed 's/.*: //')) and the preload libraries"
+install -D -m 755 "$nginx" "$root/usr/sbin/nginx"
+preload=(epoll_rr_shim epoll_ctl_count nginx_no_reorder)
+CCACHE_BASEDIR=$REPO cmake --build "$BUILD_DIR/userspace-static" --target "${preload[@]}" \
+	-j"$JOBS" >/dev/null
+mkdir -p "$root/lib/epoll-rr"
+for lib in "${preload[@]}"; do
+	install -m 755 "$BUILD_DIR/userspace-static/userspace/lib$lib.so" "$root/lib/epoll-rr/"
+done
+with_libs "$root/usr/sbin/nginx" "$root"/lib/epoll-rr/*.so
+# nginx's "user root" looks root up.
+mkdir -p "$root/etc"
+echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+echo "root:x:0:" >"$root/etc/group"
+install -m 755 "$REPO/qemu/nginx-ktap.sh" "$root/tests/nginx"
 pack

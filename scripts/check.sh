@@ -160,6 +160,8 @@ for b in $check_bases; do
 	run "$b: kernel trees (the series applies)" trees_step "$b"
 done
 run "userspace unit tests (CTest)" ctest_userspace
+run "nginx on this machine's kernel (qemu/nginx-ktap.sh)" \
+	"$REPO/scripts/test_nginx_ktap.sh" "$BUILD_DIR/userspace-Release/userspace"
 run "kernel-trees.sh error handling" "$REPO/scripts/test_kernel_trees.sh"
 run "kernel image cache" "$REPO/scripts/test_kernel_cache.sh"
 run "per-patch builds (bisect)" "$REPO/scripts/test_bisect.sh"

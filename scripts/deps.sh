@@ -23,6 +23,9 @@ PACKAGES=(
 	wrk gnuplot-nox
 	# the VM; the keyring checks the kernel sources fetched from newer suites
 	qemu-system-x86 busybox-static debian-archive-keyring
+	# the libraries of Debian's nginx, which runs in the VM: fetched by
+	# scripts/fetch-nginx.sh, never installed (no service on this machine)
+	libcrypt1 libpcre2-8-0 libssl3 zlib1g
 )
 for b in $BASES; do
 	base_settings "$b"
@@ -50,6 +53,9 @@ if [ ${#missing[@]} != 0 ]; then
 	"${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null
 	log "done"
 fi
+
+# nginx for the VM, unless NGINX_BIN names a binary to use instead.
+[ -n "${NGINX_BIN:-}" ] || "$REPO/scripts/fetch-nginx.sh" >/dev/null
 
 # The sources to fetch; not the one a KERNEL_SRC tree stands in for.
 for b in $BASES; do

@@ -17,6 +17,8 @@ SOURCE_CACHE=${SOURCE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/epoll-rr}
 # Built kernel images, by a key of all their inputs (scripts/build-kernel.sh);
 # empty: always build.
 KERNEL_CACHE=${KERNEL_CACHE-$SOURCE_CACHE/kernels}
+# Debian's nginx, unpacked, not installed (scripts/fetch-nginx.sh).
+NGINX_CACHE=${NGINX_CACHE:-$SOURCE_CACHE/nginx}
 KERNEL_CACHE_KEEP=${KERNEL_CACHE_KEEP:-24}
 # The kernel bases the series is maintained for, newest first.  The newest
 # is the default BASE, and its checkpatch.pl checks every series.

@@ -64,6 +64,12 @@ expect "series.sh unknown BASE" "unknown BASE '7'" env BASE=7 "$s/series.sh" che
 expect "faults.sh unknown fault" "no fault 'nope' \(have: " "$s/faults.sh" nope
 expect "series.sh unknown command" "usage: series.sh" "$s/series.sh" nope
 expect "mkinitramfs.sh without trees" "kselftest_harness.h missing" "$q/mkinitramfs.sh"
+# A tree as far as mkinitramfs.sh checks it, for its later checks.
+mkdir -p "$tmp/build/7.2/patched/src/tools/testing/selftests"
+touch "$tmp/build/7.2/patched/src/tools/testing/selftests/kselftest_harness.h"
+expect "mkinitramfs.sh NGINX_BIN not a program" "NGINX_BIN=/nonexistent/nginx is not an executable" \
+	env NGINX_BIN=/nonexistent/nginx "$q/mkinitramfs.sh"
+rm -rf "$tmp/build/7.2"
 expect "mkinitramfs.sh UPSTREAM_TEST_TIMEOUT=abc" "UPSTREAM_TEST_TIMEOUT must be a positive number" \
 	env UPSTREAM_TEST_TIMEOUT=abc "$q/mkinitramfs.sh"
 expect "vmverdict.py without --smp" "error: the following arguments are required: --smp" \

@@ -55,6 +55,34 @@ vmtest: exit epoll_rr_stress_test rc=0
 vmtest: end
 """
 
+# qemu/nginx-ktap.sh's output on a patched kernel, shortened.
+NGINX_PATCHED = """\
+vmtest: begin kernel=7.2.13-rr nproc=4
+vmtest: run nginx
+TAP version 13
+1..4
+# nginx version: nginx/1.22.1, 4 workers, kernel 7.2.13-rr
+# distribution nginx_stock sequential: 17 16 17 14 jain=0.994
+# nginx nginx_stock: connections=1064 longest_run=16 listen_epoll_ctl=138
+ok 1 nginx_stock
+# distribution nginx_noreorder sequential: 64 0 0 0 jain=0.250
+# nginx nginx_noreorder: connections=1064 longest_run=64 listen_epoll_ctl=0
+ok 2 nginx_noreorder
+# distribution nginx_shim sequential: 16 16 16 16 jain=1.000
+# nginx nginx_shim: connections=1064 longest_run=1 listen_epoll_ctl=0
+ok 3 nginx_shim
+# nginx nginx_reuseport_clogged: connections=800 stopped_ms=1000 p50_us=390.5 p99_us=891900.9
+ok 4 nginx_reuseport_clogged
+vmtest: exit nginx rc=0
+vmtest: end
+"""
+
+NGINX_BASELINE = (NGINX_PATCHED.replace("7.2.13-rr", "7.2.13")
+                  .replace("# distribution nginx_shim sequential: 16 16 16 16 jain=1.000\n", "")
+                  .replace("# nginx nginx_shim: connections=1064 longest_run=1 listen_epoll_ctl=0\n", "")
+                  .replace("ok 3 nginx_shim", "ok 3 nginx_shim # SKIP kernel lacks EPOLLROUNDROBIN "
+                           "(libepoll_rr_shim.so's probe: Invalid argument)"))
+
 
 def verdict_of(logs, smp=4):
     """Run main() on the given {kernel: text}; return (exit code, output)."""
@@ -325,6 +353,59 @@ class VerdictTest(unittest.TestCase):
                 sys.stderr = stderr
         self.assertEqual(e.exception.code, 2)
 
+
+
+class NginxTest(unittest.TestCase):
+    def test_good_nginx_rows_pass_and_print_the_table(self):
+        rc, out = verdict_of({"baseline": NGINX_BASELINE,
+                              "patched": NGINX_PATCHED})
+        self.assertEqual(rc, 0, out)
+        self.assertIn("nginx 1.22.1, 4 worker processes", out)
+        self.assertRegex(out, r"nginx_stock +run 16, epoll_ctl 130/1000 +"
+                              r"run 16, epoll_ctl 130/1000")
+        self.assertRegex(out, r"nginx_shim +- +run 1, epoll_ctl 0/1000")
+        self.assertIn("p99 891.9 ms", out)
+        self.assertIn("800 connections, worker 0 stopped (SIGSTOP) for 1000 ms", out)
+
+    def test_shim_that_does_not_rotate_fails(self):
+        bad = NGINX_PATCHED.replace("nginx_shim sequential: 16 16 16 16",
+                                    "nginx_shim sequential: 15 17 16 16")
+        rc, out = verdict_of({"patched": bad})
+        self.assertEqual(rc, 1)
+        self.assertIn("nginx_shim sequential: [15 17 16 16]", out)
+
+    def test_shim_with_a_worker_twice_in_a_row_fails(self):
+        bad = NGINX_PATCHED.replace("longest_run=1 ", "longest_run=2 ")
+        self.assertEqual(verdict_of({"patched": bad})[0], 1)
+
+    def test_shim_still_calling_epoll_ctl_fails(self):
+        bad = NGINX_PATCHED.replace("longest_run=1 listen_epoll_ctl=0",
+                                    "longest_run=1 listen_epoll_ctl=8")
+        rc, out = verdict_of({"patched": bad})
+        self.assertEqual(rc, 1)
+        self.assertIn("epoll_ctl calls 8", out)
+
+    def test_shim_row_missing_on_patched_fails(self):
+        rc, out = verdict_of({"patched": NGINX_BASELINE.replace(
+            "7.2.13", "7.2.13-rr")})
+        self.assertEqual(rc, 1)
+        self.assertIn("no distribution", out)
+
+    def test_plain_exclusive_nginx_that_is_fair_fails(self):
+        bad = NGINX_BASELINE.replace("nginx_noreorder sequential: 64 0 0 0",
+                                     "nginx_noreorder sequential: 16 16 16 16")
+        rc, out = verdict_of({"baseline": bad})
+        self.assertEqual(rc, 1)
+        self.assertIn("nginx without its reorder: one worker takes every", out)
+
+    def test_nginx_that_failed_fails(self):
+        bad = NGINX_PATCHED.replace(
+            "ok 1 nginx_stock",
+            "# nginx_stock: nginx exited at startup (port 8080 in use?)\n"
+            "not ok 1 nginx_stock").replace("rc=0", "rc=1")
+        rc, out = verdict_of({"patched": bad})
+        self.assertEqual(rc, 1)
+        self.assertIn("nginx: nginx_stock: not ok", out)
 
 if __name__ == "__main__":
     unittest.main()

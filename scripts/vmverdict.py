@@ -17,9 +17,15 @@ output of every test program.  The verdict fails on:
     series solves exists there, and the series leaves it alone without the
     new flags),
   - a patched or debug kernel that is not the one built for it, or a debug
-    kernel whose lockdep or KASAN did not start.
-It prints the before/after distribution table, the stress test's load
-figures and "N passed, N failed, N skipped", and exits 1 if anything
+    kernel whose lockdep or KASAN did not start,
+  - where nginx ran (qemu/nginx-ktap.sh): on any kernel, nginx without
+    its reorder workaround not giving one worker every sequential
+    connection (plain EPOLLEXCLUSIVE, as above); on the patched kernels,
+    nginx with libepoll_rr_shim.so not rotating exactly (equal counts,
+    no worker twice in a row) or still calling epoll_ctl() on the
+    listening socket.
+It prints the before/after distribution table, the nginx table, the
+stress test's load figures and "N passed, N failed, N skipped", and exits 1 if anything
 failed.
 """
 
@@ -34,6 +40,9 @@ RESULT = re.compile(r"^(ok|not ok) (\d+) (.*?)(?: # (SKIP|TODO|XFAIL)\b ?(.*))?$
 PLAN = re.compile(r"^1\.\.(\d+)$")
 DISTRIBUTION = re.compile(r"^# distribution (\S+) (\S+): ([\d ]+) jain=([\d.]+)$")
 STRESS = re.compile(r"^# (stress \S+: .*)$")
+# qemu/nginx-ktap.sh: "# nginx ROW: key=value ...", and nginx's version.
+NGINX_ROW = re.compile(r"^# nginx (nginx_\S+): ((?:\S+=\S+ ?)+)$")
+NGINX_VERSION = re.compile(r"^# nginx version: nginx/(\S+?),")
 # kselftest_harness.h's EXPECT/ASSERT/TH_LOG lines: "# FILE:LINE:TEST:MESSAGE".
 HARNESS_LOG = re.compile(r"^# (?:\S*/)?([^/\s]+:\d+:\S+:.*)$")
 BEGIN = re.compile(r"^vmtest: begin kernel=(\S+) nproc=(\d+)$")
@@ -60,6 +69,10 @@ BASELINE_SKIP = re.compile(
 # The distribution that shows the problem: see judge().
 SELFTEST = "epoll_roundrobin_test"
 UNFAIR = ("procs_exclusive", "sequential")
+# The nginx rows the verdict judges (qemu/nginx-ktap.sh).
+NGINX_PLAIN, NGINX_SHIM = "nginx_noreorder", "nginx_shim"
+NGINX_ROWS = ["nginx_stock", NGINX_PLAIN, NGINX_SHIM, "nginx_stock_clogged",
+              "nginx_shim_clogged", "nginx_reuseport_clogged"]
 # Release suffix (LOCALVERSION) of each kernel scripts/build-kernel.sh builds.
 RELEASE_SUFFIX = {"patched": "-rr", "debug": "-rr-debug"}
 # Boot lines proving the debug kernel's checkers run.
@@ -71,7 +84,8 @@ def parse_log(text):
     """Split one serial log into kernel release, nproc, programs, splats."""
     log = {"release": None, "nproc": None, "finished": False,
            "programs": {}, "splats": [], "stress": [], "banners": [],
-           "host_notes": [], "guest_notes": [], "qemu": {}}
+           "host_notes": [], "guest_notes": [], "qemu": {},
+           "nginx": {}, "nginx_version": None}
     prog = None
     harness_lines = []  # since the last result, for the next one
     for raw in text.splitlines():
@@ -117,6 +131,10 @@ def parse_log(text):
             harness_lines.append(m[1])
         elif m := STRESS.match(line):
             log["stress"].append(m[1])
+        elif m := NGINX_ROW.match(line):
+            log["nginx"][m[1]] = dict(kv.split("=", 1) for kv in m[2].split())
+        elif m := NGINX_VERSION.match(line):
+            log["nginx_version"] = m[1]
         elif m := DISTRIBUTION.match(line):
             prog["distributions"].append({
                 "model": m[1], "test": m[2],
@@ -201,6 +219,30 @@ def judge(kernel, log, smp, verdict):
               f"{SELFTEST} printed no '# distribution {' '.join(UNFAIR)}'"
               if d is None else
               f"{' '.join(UNFAIR)}: [{' '.join(map(str, d))}]")
+    if "nginx" in log["programs"]:
+        judge_nginx(kernel, log, check)
+
+
+def judge_nginx(kernel, log, check):
+    """nginx: the problem without its workaround, the shim's rotation."""
+    dists = log["programs"]["nginx"]["distributions"]
+    seq = {d["model"]: d["counts"] for d in dists if d["test"] == "sequential"}
+    d = seq.get(NGINX_PLAIN)
+    check("nginx without its reorder: one worker takes every sequential "
+          "connection", d is not None and sum(d) > 0 and max(d) == sum(d),
+          f"{NGINX_PLAIN} sequential: " +
+          ("no distribution" if d is None else f"[{' '.join(map(str, d))}]"))
+    if kernel not in RELEASE_SUFFIX:
+        return
+    d, row = seq.get(NGINX_SHIM), log["nginx"].get(NGINX_SHIM, {})
+    run, calls = row.get("longest_run"), row.get("listen_epoll_ctl")
+    check("nginx + libepoll_rr_shim.so: exact rotation, no epoll_ctl() "
+          "calls on the listening socket",
+          d is not None and sum(d) > 0 and len(set(d)) == 1 and
+          run == "1" and calls == "0",
+          f"{NGINX_SHIM} sequential: " +
+          ("no distribution" if d is None else f"[{' '.join(map(str, d))}]") +
+          f", longest run {run}, epoll_ctl calls {calls}")
 
 
 def distributions(log):
@@ -220,7 +262,8 @@ def fmt_dist(d):
 def table(logs):
     dists = {k: distributions(v) for k, v in logs.items()}
     keys = sorted({k for d in dists.values() for k in d},
-                  key=lambda k: (k[1] != "sequential", k[1], k[0]))
+                  key=lambda k: (k[0].startswith("nginx_"),
+                                 k[1] != "sequential", k[1], k[0]))
     header = ["model", "test"] + [
         f"{k} ({logs[k]['release'] or '?'})" for k in logs]
     rows = [[m, t] + [fmt_dist(dists[k].get((m, t))) for k in logs]
@@ -229,6 +272,36 @@ def table(logs):
               for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
              for r in [header] + rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def fmt_nginx(row):
+    """One cell of the nginx table."""
+    if row is None:
+        return "-"
+    if "p99_us" in row:
+        return (f"p50 {float(row['p50_us']) / 1000:.1f} ms, "
+                f"p99 {float(row['p99_us']) / 1000:.1f} ms")
+    per_1000 = 1000 * int(row["listen_epoll_ctl"]) / int(row["connections"])
+    return f"run {row['longest_run']}, epoll_ctl {per_1000:.0f}/1000"
+
+
+def nginx_table(logs):
+    """The nginx rows' longest runs, syscall tax and clogged latency."""
+    have = [k for k in logs if logs[k]["nginx"]]
+    if not have:
+        return None
+    rows = sorted({r for k in have for r in logs[k]["nginx"]},
+                  key=lambda r: (NGINX_ROWS + [r]).index(r))
+    header = ["nginx row"] + [f"{k} ({logs[k]['release'] or '?'})"
+                              for k in have]
+    cells = [[r] + [fmt_nginx(logs[k]["nginx"].get(r)) for k in have]
+             for r in rows]
+    widths = [max(len(c[i]) for c in [header] + cells)
+              for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+             for r in [header] + cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -274,6 +347,20 @@ def main(argv=None):
     print(f"\nAccepts per worker{' on Linux ' + args.base if args.base else ''}"
           " (4 workers; J = Jain's fairness index, 1.00 = even):")
     print(table(logs))
+    if nt := nginx_table(logs):
+        rows = [r for v in logs.values() for r in v["nginx"].values()]
+        version = next((v["nginx_version"] for v in logs.values()
+                        if v["nginx_version"]), "?")
+        clog = next((r for r in rows if "stopped_ms" in r), None)
+        print(f"\nnginx {version}, 4 worker processes (qemu/nginx-ktap.sh):\n"
+              "  run: the most consecutive sequential connections one "
+              "worker served\n"
+              "  epoll_ctl: calls on the listening socket per 1000 "
+              "connections, beyond each worker's first add and last delete")
+        if clog:
+            print(f"  *_clogged: {clog['connections']} connections, worker 0 "
+                  f"stopped (SIGSTOP) for {clog['stopped_ms']} ms")
+        print(nt)
     for kernel, log in logs.items():
         if log["stress"]:
             print(f"\nStress test on {kernel} ({log['release'] or '?'}):")
