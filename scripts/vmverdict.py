@@ -268,6 +268,11 @@ def table(logs):
         f"{k} ({logs[k]['release'] or '?'})" for k in logs]
     rows = [[m, t] + [fmt_dist(dists[k].get((m, t))) for k in logs]
             for m, t in keys]
+    return columns(header, rows)
+
+
+def columns(header, rows):
+    """A text table: the header, a rule, the rows, in aligned columns."""
     widths = [max(len(r[i]) for r in [header] + rows)
               for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
@@ -296,14 +301,8 @@ def nginx_table(logs):
                   key=lambda r: (NGINX_ROWS + [r]).index(r))
     header = ["nginx row"] + [f"{k} ({logs[k]['release'] or '?'})"
                               for k in have]
-    cells = [[r] + [fmt_nginx(logs[k]["nginx"].get(r)) for k in have]
-             for r in rows]
-    widths = [max(len(c[i]) for c in [header] + cells)
-              for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
-             for r in [header] + cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return columns(header, [[r] + [fmt_nginx(logs[k]["nginx"].get(r)) for k in have]
+                            for r in rows])
 
 
 class OneLineErrors(argparse.ArgumentParser):

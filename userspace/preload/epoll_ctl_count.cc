@@ -5,7 +5,6 @@
 // when it exits: "pid=P add=A del=D mod=M".  The name is read when the
 // library loads, because nginx's workers clear their environment.  Calls
 // on other descriptors are not counted; every call goes through unchanged.
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/epoll.h>
@@ -18,11 +17,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "next_epoll_ctl.h"
+
 namespace {
 
-using epoll_ctl_fn = int (*)(int, int, int, epoll_event *);
-
-epoll_ctl_fn real_epoll_ctl;
+preload::epoll_ctl_fn real_epoll_ctl;
 char count_file[4096]; // empty: not counting
 std::atomic<unsigned long> adds, dels, mods;
 
@@ -42,7 +41,7 @@ void reset_in_child()
 __attribute__((constructor)) void init()
 {
 	int saved = errno;
-	real_epoll_ctl = reinterpret_cast<epoll_ctl_fn>(dlsym(RTLD_NEXT, "epoll_ctl"));
+	real_epoll_ctl = preload::find_next_epoll_ctl();
 	const char *f = std::getenv("EPOLL_CTL_COUNT_FILE");
 	if (f && *f && std::strlen(f) < sizeof(count_file))
 		std::strcpy(count_file, f);
@@ -78,10 +77,6 @@ __attribute__((destructor)) void report()
 
 extern "C" int epoll_ctl(int epfd, int op, int fd, epoll_event *event)
 {
-	if (!real_epoll_ctl) {
-		errno = ENOSYS;
-		return -1;
-	}
 	int saved = errno; // getsockopt() on a non-socket sets it
 	if (is_listening(fd)) {
 		if (op == EPOLL_CTL_ADD)
@@ -92,5 +87,5 @@ extern "C" int epoll_ctl(int epfd, int op, int fd, epoll_event *event)
 			mods++;
 	}
 	errno = saved;
-	return real_epoll_ctl(epfd, op, fd, event);
+	return preload::call(real_epoll_ctl, epfd, op, fd, event);
 }

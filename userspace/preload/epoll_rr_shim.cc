@@ -19,13 +19,12 @@
 #include <cstdio>
 #include <cstring>
 
+#include "next_epoll_ctl.h"
 #include "rewrite.h"
 
 namespace {
 
-using epoll_ctl_fn = int (*)(int, int, int, epoll_event *);
-
-epoll_ctl_fn real_epoll_ctl;
+preload::epoll_ctl_fn real_epoll_ctl;
 bool kernel_has_roundrobin;
 
 // The documented feature probe, on a private epoll instance and eventfd.
@@ -56,7 +55,7 @@ bool probe_roundrobin()
 __attribute__((constructor)) void init()
 {
 	int saved = errno;
-	real_epoll_ctl = reinterpret_cast<epoll_ctl_fn>(dlsym(RTLD_NEXT, "epoll_ctl"));
+	real_epoll_ctl = preload::find_next_epoll_ctl();
 	if (real_epoll_ctl)
 		kernel_has_roundrobin = probe_roundrobin();
 	else
@@ -68,15 +67,11 @@ __attribute__((constructor)) void init()
 
 extern "C" int epoll_ctl(int epfd, int op, int fd, epoll_event *event)
 {
-	if (!real_epoll_ctl) { // dlsym failed: there is nothing to call
-		errno = ENOSYS;
-		return -1;
-	}
 	// Only an add on a kernel with the flag is read and copied; every
 	// other call goes through exactly as it came, pointer and all.
 	if (op != EPOLL_CTL_ADD || !kernel_has_roundrobin || !event)
-		return real_epoll_ctl(epfd, op, fd, event);
+		return preload::call(real_epoll_ctl, epfd, op, fd, event);
 	epoll_event e = *event;
 	e.events = epoll_rr::add_roundrobin(op, e.events, kernel_has_roundrobin);
-	return real_epoll_ctl(epfd, op, fd, &e);
+	return preload::call(real_epoll_ctl, epfd, op, fd, &e);
 }

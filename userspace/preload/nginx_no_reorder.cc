@@ -19,17 +19,17 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "next_epoll_ctl.h"
+
 namespace {
 
-using epoll_ctl_fn = int (*)(int, int, int, epoll_event *);
-
-epoll_ctl_fn real_epoll_ctl;
+preload::epoll_ctl_fn real_epoll_ctl;
 uintptr_t *use_exclusive_accept; // nginx's ngx_uint_t ngx_use_exclusive_accept
 
 __attribute__((constructor)) void init()
 {
 	int saved = errno;
-	real_epoll_ctl = reinterpret_cast<epoll_ctl_fn>(dlsym(RTLD_NEXT, "epoll_ctl"));
+	real_epoll_ctl = preload::find_next_epoll_ctl();
 	use_exclusive_accept =
 		static_cast<uintptr_t *>(dlsym(RTLD_DEFAULT, "ngx_use_exclusive_accept"));
 	if (!use_exclusive_accept)
@@ -43,11 +43,7 @@ __attribute__((constructor)) void init()
 
 extern "C" int epoll_ctl(int epfd, int op, int fd, epoll_event *event)
 {
-	if (!real_epoll_ctl) {
-		errno = ENOSYS;
-		return -1;
-	}
-	int ret = real_epoll_ctl(epfd, op, fd, event);
+	int ret = preload::call(real_epoll_ctl, epfd, op, fd, event);
 	if (use_exclusive_accept && op == EPOLL_CTL_ADD && event &&
 	    (event->events & EPOLLEXCLUSIVE))
 		*use_exclusive_accept = 0;
