@@ -23,8 +23,14 @@
 #     worker 0 stalling BENCH_CLOG_MS (200) every BENCH_CLOG_EVERY (50) of
 #     its requests: the Cloudflare experiment (one shared queue against
 #     SO_REUSEPORT's per-worker queues).
-# BENCH_ACCEPTLAB=0 skips all three (the boot runs only the perf benchmarks);
-# BENCH_TW_BUCKETS is tcp_max_tw_buckets (below).
+# Then nginx with a clogged worker: BENCH_NGINX_RUNS (3) runs of
+# qemu/nginx-ktap.sh's clogged rows (stock, libepoll_rr_shim.so,
+# reuseport), BENCH_NGINX_CONN (400) connections at BENCH_NGINX_RATE (200)
+# per second, worker 0 stopped for BENCH_NGINX_STOP_MS (500); one
+# "nginx-bench: run=I ROW key=value ..." line per row for
+# scripts/bench_nginx.py.
+# BENCH_ACCEPTLAB=0 skips all of it (the boot runs only the perf
+# benchmarks); BENCH_TW_BUCKETS is tcp_max_tw_buckets (below).
 [ "${BENCH_ACCEPTLAB:-1}" = 1 ] || exit 0
 acceptlab=/bin/acceptlab
 workers_list=$(echo "${BENCH_WORKERS:-2,4,8,16,32,64}" | tr ',' ' ')
@@ -37,6 +43,11 @@ lat_clients=${BENCH_LAT_CLIENTS:-64}
 lat_conn=${BENCH_LAT_CONN:-4000}
 clog_ms=${BENCH_CLOG_MS:-200}
 clog_every=${BENCH_CLOG_EVERY:-50}
+nginx_runs=${BENCH_NGINX_RUNS:-3}
+nginx_conn=${BENCH_NGINX_CONN:-400}
+nginx_rate=${BENCH_NGINX_RATE:-200}
+nginx_stop_ms=${BENCH_NGINX_STOP_MS:-500}
+NGINX_CLOGGED=nginx_stock_clogged,nginx_shim_clogged,nginx_reuseport_clogged
 # Plain epoll shows the herd (wakeups per accepted connection), blocking
 # and reuseport are the other answers a reviewer names.
 SCALING_MODELS="epoll_exclusive epoll_roundrobin epoll_shared epoll_shared_fifo epoll blocking reuseport"
@@ -106,6 +117,8 @@ echo "bench-command: scaling: acceptlab run --model M --workers N [--threads]" \
 echo "bench-command: latency: acceptlab run --model M --workers 4 --mode concurrent" \
 	"--concurrency $lat_clients --connections $lat_conn --work-us $work_us --timeout 600" \
 	"[--clog-ms $clog_ms --clog-every $clog_every]"
+echo "bench-command: nginx: NGINX_ROWS=$NGINX_CLOGGED CLOG_CONN=$nginx_conn" \
+	"CLOG_RATE=$nginx_rate CLOG_STOP_MS=$nginx_stop_ms nginx-ktap, $nginx_runs times"
 echo "bench-command: with N in $workers_list; idle M in $IDLE_MODELS;" \
 	"scaling M in $SCALING_MODELS; latency M in $LATENCY_MODELS"
 
@@ -137,5 +150,17 @@ for clog in 0 1; do
 			--concurrency "$lat_clients" --connections "$lat_conn" --work-us "$work_us" \
 			--timeout 600 "$@"
 	done
+done
+for i in $(seq "$nginx_runs"); do
+	NGINX_ROWS=$NGINX_CLOGGED CLOG_CONN=$nginx_conn CLOG_RATE=$nginx_rate \
+		CLOG_STOP_MS=$nginx_stop_ms /bin/nginx-ktap >/tmp/nginx.out 2>&1
+	rc=$?
+	sed -n "s/^# nginx \(nginx_[a-z_]*\): /nginx-bench: run=$i \1 /p" /tmp/nginx.out
+	echo "bench-progress: nginx run $i: $(grep -c '^ok' /tmp/nginx.out) of 3 rows"
+	if [ "$rc" != 0 ]; then
+		failed=1
+		echo "bench-error: nginx run $i: exit status $rc from nginx-ktap"
+		sed 's/^/# /' /tmp/nginx.out
+	fi
 done
 exit $failed

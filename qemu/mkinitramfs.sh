@@ -8,8 +8,8 @@
 #   serves every kernel variant of the base.
 # bench: pack $BUILD_DIR/$BASE/bench-initramfs.cpio.gz for scripts/bench.sh:
 #   busybox, qemu/init, qemu/bench-guest.sh and qemu/bench-acceptlab.sh as
-#   its tests, a static perf (scripts/build-perf.sh), acceptlab and
-#   epoll_pingpong.
+#   its tests, a static perf (scripts/build-perf.sh), acceptlab,
+#   epoll_pingpong, and nginx as above with qemu/nginx-ktap.sh.
 LOG_TAG=initramfs
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/../scripts/lib.sh"
@@ -36,10 +36,8 @@ if readelf -l "$busybox" 2>/dev/null | grep -q INTERP; then
 	die "$busybox is dynamically linked: install busybox-static (make deps)"
 fi
 
-if [ "$kind" = test ]; then
-	nginx=${NGINX_BIN:-$("$REPO/scripts/fetch-nginx.sh")} || die "no nginx: run scripts/deps.sh"
-	[ -x "$nginx" ] || die "NGINX_BIN=$nginx is not an executable"
-fi
+nginx=${NGINX_BIN:-$("$REPO/scripts/fetch-nginx.sh")} || die "no nginx: run scripts/deps.sh"
+[ -x "$nginx" ] || die "NGINX_BIN=$nginx is not an executable"
 
 rm -rf "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests}
@@ -66,6 +64,36 @@ pack() {
 	log "packed $out ($(du -h "$out" | cut -f1))"
 }
 
+# with_libs FILE...: FILE and each shared library it loads, ld.so included,
+# at their paths on this machine (which the guest's loader searches).
+with_libs() {
+	local f lib
+	for f; do
+		ldd "$f" >/dev/null 2>&1 || die "$f: not a dynamic ELF file ldd can read"
+		for lib in $(ldd "$f" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^\t\(\/[^ ]*\) .*/\1/p'); do
+			[ -e "$root$lib" ] || install -D -m 755 "$lib" "$root$lib"
+		done
+	done
+}
+# add_nginx: nginx, the preload libraries and what they load (after
+# static(), which configures the build), for qemu/nginx-ktap.sh.
+add_nginx() {
+	log "adding $nginx ($("$nginx" -v 2>&1 | sed 's/.*: //')) and the preload libraries"
+	install -D -m 755 "$nginx" "$root/usr/sbin/nginx"
+	preload=(epoll_rr_shim epoll_ctl_count nginx_no_reorder)
+	CCACHE_BASEDIR=$REPO cmake --build "$BUILD_DIR/userspace-static" --target "${preload[@]}" \
+		-j"$JOBS" >/dev/null
+	mkdir -p "$root/lib/epoll-rr"
+	for lib in "${preload[@]}"; do
+		install -m 755 "$BUILD_DIR/userspace-static/userspace/lib$lib.so" "$root/lib/epoll-rr/"
+	done
+	with_libs "$root/usr/sbin/nginx" "$root"/lib/epoll-rr/*.so
+	# nginx's "user root" looks root up.
+	mkdir -p "$root/etc"
+	echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+	echo "root:x:0:" >"$root/etc/group"
+}
+
 if [ "$kind" = bench ]; then
 	perf=$BASE_DIR/perf/perf
 	[ -x "$perf" ] || die "$perf missing: run scripts/build-perf.sh first"
@@ -73,6 +101,9 @@ if [ "$kind" = bench ]; then
 	install -m 755 "$REPO/qemu/bench-guest.sh" "$root/tests/bench"
 	install -m 755 "$REPO/qemu/bench-acceptlab.sh" "$root/tests/bench_acceptlab"
 	static acceptlab epoll_pingpong
+	add_nginx
+	# Not in /tests: bench_acceptlab runs its clogged rows.
+	install -m 755 "$REPO/qemu/nginx-ktap.sh" "$root/bin/nginx-ktap"
 	pack
 	exit 0
 fi
@@ -102,30 +133,6 @@ gcc -static -O2 -I"$harness_dir" -o "$root/tests/epoll_wakeup_test" "$wrapper" -
 static acceptlab
 install -m 755 "$REPO/qemu/acceptlab-ktap.sh" "$root/tests/acceptlab_models"
 
-# with_libs FILE...: FILE and each shared library it loads, ld.so included,
-# at their paths on this machine (which the guest's loader searches).
-with_libs() {
-	local f lib
-	for f; do
-		ldd "$f" >/dev/null 2>&1 || die "$f: not a dynamic ELF file ldd can read"
-		for lib in $(ldd "$f" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^\t\(\/[^ ]*\) .*/\1/p'); do
-			[ -e "$root$lib" ] || install -D -m 755 "$lib" "$root$lib"
-		done
-	done
-}
-log "adding $nginx ($("$nginx" -v 2>&1 | sed 's/.*: //')) and the preload libraries"
-install -D -m 755 "$nginx" "$root/usr/sbin/nginx"
-preload=(epoll_rr_shim epoll_ctl_count nginx_no_reorder)
-CCACHE_BASEDIR=$REPO cmake --build "$BUILD_DIR/userspace-static" --target "${preload[@]}" \
-	-j"$JOBS" >/dev/null
-mkdir -p "$root/lib/epoll-rr"
-for lib in "${preload[@]}"; do
-	install -m 755 "$BUILD_DIR/userspace-static/userspace/lib$lib.so" "$root/lib/epoll-rr/"
-done
-with_libs "$root/usr/sbin/nginx" "$root"/lib/epoll-rr/*.so
-# nginx's "user root" looks root up.
-mkdir -p "$root/etc"
-echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
-echo "root:x:0:" >"$root/etc/group"
+add_nginx
 install -m 755 "$REPO/qemu/nginx-ktap.sh" "$root/tests/nginx"
 pack

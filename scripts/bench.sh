@@ -7,7 +7,7 @@
 # epoll_pingpong in each boot (qemu/bench-guest.sh), on QEMU's
 # instruction counter unless BENCH_ICOUNT=0; then boots the patched kernel
 # BENCH_SWEEPS times (default 3) for acceptlab's idle, scaling and latency
-# experiments (qemu/bench-acceptlab.sh).  Under TCG only ratios of runs on
+# experiments and nginx with a clogged worker (qemu/bench-acceptlab.sh).  Under TCG only ratios of runs on
 # one host mean anything:
 # scripts/benchreport.py reports the patched/baseline speed ratio of each
 # repetition, median and spread, in $BUILD_DIR/bench/report.md and
@@ -28,13 +28,14 @@ if [ "$QUICK" = 1 ]; then
 	sweep="BENCH_WORKERS=2,4 BENCH_CONN_PER_WORKER=20 BENCH_MIN_CONN=40 BENCH_IDLE_PER_WORKER=5"
 	sweep+=" BENCH_LAT_CLIENTS=16 BENCH_LAT_CONN=200 BENCH_WORK_US=500"
 	sweep+=" BENCH_CLOG_MS=50 BENCH_CLOG_EVERY=10"
-	per_boot=12 per_sweep=25 per_icount_boot=40
+	sweep+=" BENCH_NGINX_RUNS=1 BENCH_NGINX_CONN=100 BENCH_NGINX_RATE=100 BENCH_NGINX_STOP_MS=200"
+	per_boot=12 per_sweep=35 per_icount_boot=40
 	sweeps=${BENCH_SWEEPS:-1}
 else
 	reps=${BENCH_REPS:-5}
 	sizes="BENCH_PIPE_LOOPS=20000 BENCH_MSG_LOOPS=20 BENCH_EPOLL_SECS=3"
 	sweep=
-	per_boot=15 per_sweep=330 per_icount_boot=50
+	per_boot=15 per_sweep=360 per_icount_boot=50
 	sweeps=${BENCH_SWEEPS:-3}
 fi
 [[ $reps =~ ^[1-9][0-9]?$ ]] || die "BENCH_REPS must be 1..99, not '$reps'"

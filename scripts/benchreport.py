@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import bench_acceptlab
+import bench_nginx
 
 SCHEMA = 1
 GOAL = 0.99  # patched at least 99% of the baseline's speed
@@ -53,8 +54,9 @@ NOT_JUDGED = {
 
 def parse_log(text):
     """(results {name: (value, unit)}, info {key: value}, errors [str],
-    acceptlab runs [{"experiment", "result"}], command lines [str])."""
-    results, info, errors, acceptlab, commands = {}, {}, [], [], []
+    acceptlab runs [{"experiment", "result"}], command lines [str], nginx
+    rows [bench_nginx.parse()])."""
+    results, info, errors, acceptlab, commands, nginx = {}, {}, [], [], [], []
     for line in text.splitlines():
         line = line.strip()
         if m := RESULT.match(line):
@@ -75,6 +77,8 @@ def parse_log(text):
             errors.append(m.group(1))
         elif m := COMMAND.match(line):
             commands.append(m.group(1))
+        elif row := bench_nginx.parse(line):
+            nginx.append(row)
         elif m := QEMU.match(line):
             for word in m.group(1).split():
                 key, _, value = word.partition("=")
@@ -85,7 +89,7 @@ def parse_log(text):
                       "every figure is coarse")
     if "vmtest: end" not in text:
         errors.append("the boot did not finish (no 'vmtest: end')")
-    return results, info, errors, acceptlab, commands
+    return results, info, errors, acceptlab, commands, nginx
 
 
 def speed_ratio(baseline, patched, unit):
@@ -102,16 +106,18 @@ def spread(values):
 def read_logs(logs):
     """(runs {(variant, rep): (results, info)}, sweeps [(rep, acceptlab run)]
     of the patched kernel, problems [str], the guest's command lines [str],
-    each once) from {path: text}."""
-    runs, sweeps, problems, commands = {}, [], [], {}
+    each once, nginx rows [bench_nginx.parse()]) from {path: text}."""
+    runs, sweeps, problems, commands, nginx = {}, [], [], {}, []
     for path, text in sorted(logs.items()):
         name = Path(path).name
         sweep, perf = SWEEP_NAME.match(name), LOG_NAME.match(name)
         if not sweep and not perf:
             raise ValueError(f"{path}: not a perf-<baseline|patched>-<N>.log or sweep-<N>.log")
-        results, info, errors, acceptlab, ran = parse_log(text)
+        results, info, errors, acceptlab, ran, rows = parse_log(text)
         problems += [f"{name}: {e}" for e in errors]
         commands.update(dict.fromkeys(ran))
+        # Runs are numbered within a boot: the log's name makes them unique.
+        nginx += [(f"{name}:{run}", row, figures) for run, row, figures in rows]
         if sweep:
             sweeps += [(int(sweep.group(1)), run) for run in acceptlab]
             continue
@@ -119,7 +125,7 @@ def read_logs(logs):
         if variant == "patched":
             sweeps += [(rep, run) for run in acceptlab]
         runs[(variant, rep)] = (results, info)
-    return runs, sweeps, problems, list(commands)
+    return runs, sweeps, problems, list(commands), nginx
 
 
 def build(logs):
@@ -127,7 +133,7 @@ def build(logs):
     return report(*read_logs(logs))
 
 
-def report(runs, sweeps, problems, commands=()):
+def report(runs, sweeps, problems, commands=(), nginx=()):
     """The bench.json document from read_logs()'s result."""
     problems = list(problems)
     reps = sorted({rep for _, rep in runs})
@@ -173,6 +179,8 @@ def report(runs, sweeps, problems, commands=()):
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"an acceptlab result lacks what the report needs: {e!r}")
     problems += accept_problems
+    nginx_doc, nginx_problems = bench_nginx.build(nginx)
+    problems += nginx_problems
 
     return {
         "schema": SCHEMA,
@@ -187,6 +195,7 @@ def report(runs, sweeps, problems, commands=()):
         "qemu": {k[5:]: v for k, v in info("patched").items() if k.startswith("qemu_")},
         "perf": benchmarks,
         "acceptlab": accept,
+        "nginx": nginx_doc,
         "commands": list(commands),
     }
 
@@ -237,6 +246,7 @@ def markdown(doc, command):
     out += [f"\nNot judged: {name}: {b['not_judged']}." for name, b in doc["perf"].items()
             if "not_judged" in b]
     out += bench_acceptlab.markdown(doc)
+    out += bench_nginx.markdown(doc)
     if doc.get("charts"):
         out += ["", "Charts: " + ", ".join(f"[{c}]({c})" for c in doc["charts"]) + "."]
     if doc["commands"]:
@@ -280,8 +290,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     try:
         logs = {p: Path(p).read_text(errors="replace") for p in a.logs}
-        runs, sweeps, problems, commands = read_logs(logs)
-        doc = report(runs, sweeps, problems, commands)
+        runs, sweeps, problems, commands, nginx = read_logs(logs)
+        doc = report(runs, sweeps, problems, commands, nginx)
     except (OSError, ValueError) as e:
         print(f"benchreport: {e}", file=sys.stderr)
         return 1

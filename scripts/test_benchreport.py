@@ -110,5 +110,45 @@ class Build(unittest.TestCase):
         self.assertIn("sched_pipe: not a number: abc", " ".join(doc["problems"]))
 
 
+def nginx_lines(run, stock_p99, shim_p99, reuseport_p99, rows=3):
+    """qemu/bench-acceptlab.sh's lines for one run of the clogged rows."""
+    p99 = [("nginx_stock_clogged", stock_p99), ("nginx_shim_clogged", shim_p99),
+           ("nginx_reuseport_clogged", reuseport_p99)][:rows]
+    return "".join(f"nginx-bench: run={run} {row} connections=400 stopped_ms=500 "
+                   f"p50_us=3000.0 p99_us={v}\n" for row, v in p99)
+
+
+class Nginx(unittest.TestCase):
+    def sweeps(self, *runs):
+        out = logs([(1.0, 100, 1.0, 100)])
+        out["sweep-1.log"] = "vmtest: begin kernel=7.2.13-rr nproc=4\n" + "".join(
+            nginx_lines(i, *r) for i, r in enumerate(runs, 1)) + "vmtest: end\n"
+        return out
+
+    def test_p99_ratios_are_taken_within_each_run(self):
+        doc = benchreport.build(self.sweeps((10000, 12000, 900000), (20000, 10000, 800000)))
+        self.assertTrue(doc["complete"], doc["problems"])
+        rows = doc["nginx"]["rows"]
+        self.assertEqual(doc["nginx"]["runs"], 2)
+        self.assertEqual(rows["nginx_shim_clogged"]["p99_over_stock"]["values"], [1.2, 0.5])
+        self.assertEqual(rows["nginx_reuseport_clogged"]["p99_over_stock"]["median"], 65.0)
+        self.assertEqual(rows["nginx_stock_clogged"]["p99_ms"]["median"], 15.0)
+        md = benchreport.markdown(doc, "make bench")
+        self.assertIn("## nginx with a clogged worker", md)
+        self.assertIn("| libepoll_rr_shim.so: EPOLLROUNDROBIN | 3.0 | 11.0 (10.0–12.0) "
+                      "| 0.85 (0.50–1.20) |", md)
+
+    def test_a_run_without_every_row_is_a_problem(self):
+        doc = benchreport.build(self.sweeps((10000, 12000, 900000, 2), (20000, 10000, 800000)))
+        self.assertFalse(doc["complete"])
+        self.assertIn("no nginx_reuseport_clogged", " ".join(doc["problems"]))
+        self.assertEqual(doc["nginx"]["runs"], 1)
+
+    def test_no_nginx_lines_no_section(self):
+        doc = benchreport.build(logs([(1.0, 100, 1.0, 100)]))
+        self.assertIsNone(doc["nginx"])
+        self.assertNotIn("nginx", benchreport.markdown(doc, "x"))
+
+
 if __name__ == "__main__":
     unittest.main()
