@@ -20,12 +20,12 @@
 # jain=J" (worker order: pid order, which is nginx's spawn order) and
 # "# nginx ROW: key=value ..." (longest_run: the most consecutive
 # sequential connections one worker served; listen_epoll_ctl: epoll_ctl()
-# calls on the listening socket after each worker's first add, counted by
-# libepoll_ctl_count.so; p50_us, p99_us of the clogged rows).
+# calls on the listening socket beyond each worker's add at startup and
+# delete at exit, counted by libepoll_ctl_count.so; p50_us, p99_us of the
+# clogged rows).  Exit status 1 if a row failed.
 # NGINX_ROWS=a,b runs only those rows.  The paths can be set to run it on
-# a host: NGINX_BIN, PRELOAD_DIR (the three
-# preload libraries), NGINX_DIR (scratch), NGINX_PORT; acceptlab is taken
-# from PATH.
+# a host: NGINX_BIN, PRELOAD_DIR (the three preload libraries), NGINX_DIR
+# (scratch), NGINX_PORT; acceptlab is taken from PATH.
 NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
 PRELOAD_DIR=${PRELOAD_DIR:-/lib/epoll-rr}
 NGINX_DIR=${NGINX_DIR:-/tmp/nginx}
@@ -40,7 +40,6 @@ shim=$PRELOAD_DIR/libepoll_rr_shim.so
 no_reorder=$PRELOAD_DIR/libnginx_no_reorder.so
 count=$PRELOAD_DIR/libepoll_ctl_count.so
 ALL_ROWS="nginx_stock nginx_noreorder nginx_shim nginx_stock_clogged nginx_shim_clogged nginx_reuseport_clogged"
-# NGINX_ROWS=a,b runs only those rows.
 ROWS=$(echo "${NGINX_ROWS:-$ALL_ROWS}" | tr ',' ' ')
 for row in $ROWS; do
 	case " $ALL_ROWS " in *" $row "*) ;; *)
@@ -154,7 +153,9 @@ start() {
 
 # stop: nginx's graceful quit, SIGKILL after 10 s; 1 if a worker died or
 # was replaced meanwhile (the master restarts a worker that crashed).
+# Once per start: a second call does nothing.
 stop() {
+	[ -n "$master" ] || return 0
 	now=$(workers_of "$master")
 	kill -QUIT "$master" 2>/dev/null
 	i=0
@@ -166,9 +167,11 @@ stop() {
 		# shellcheck disable=SC2086 # a list of pids
 		kill -KILL "$master" $now 2>/dev/null
 		why="nginx did not quit within 10 s"
+		master=
 		return 1
 	fi
 	wait "$master" 2>/dev/null
+	master=
 	if [ "$now" != "$workers" ]; then
 		why="workers changed during the run (crashed?): $workers -> $now"
 		return 1
@@ -277,17 +280,25 @@ clogged() {
 	kill -STOP "$w0"
 	sleep "$(awk -v ms="$CLOG_STOP_MS" 'BEGIN { print ms / 1000 }')"
 	kill -CONT "$w0"
-	if wait "$client" && stop; then
-		lat=$(sed -n 's/^  p50=\([0-9.]*\) p90=[0-9.]* p99=\([0-9.]*\) .*/p50_us=\1 p99_us=\2/p' \
-			"$NGINX_DIR/clog")
+	wait "$client"
+	rc=$?
+	lat=$(sed -n 's/^  p50=\([0-9.]*\) p90=[0-9.]* p99=\([0-9.]*\) .*/p50_us=\1 p99_us=\2/p' \
+		"$NGINX_DIR/clog")
+	if [ "$rc" != 0 ]; then
+		why="acceptlab load: $(grep -m1 -e INCOMPLETE -e 'acceptlab:' "$NGINX_DIR/clog")"
+	elif ! stop; then
+		: # it said why
+	elif [ -z "$lat" ]; then
+		why="no latency in acceptlab's report"
+	else
 		echo "# nginx $row: connections=$CLOG_CONN stopped_ms=$CLOG_STOP_MS $lat"
 		result ok "$row"
-	else
-		why=${why:-"acceptlab load: $(grep -m1 -e INCOMPLETE -e 'acceptlab:' "$NGINX_DIR/clog")"}
-		stop
-		result fail "$row"
+		return
 	fi
+	stop
+	result fail "$row"
 }
+
 
 echo "# $("$NGINX_BIN" -v 2>&1), $WORKERS workers, kernel $(uname -r)"
 # row ROW: whether NGINX_ROWS has it.

@@ -398,6 +398,11 @@ class NginxTest(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertIn("nginx without its reorder: one worker takes every", out)
 
+    def test_a_row_with_missing_figures_is_shown_not_a_crash(self):
+        odd = NGINX_PATCHED.replace("p50_us=390.5 p99_us=891900.9", "p99_us=x")
+        rc, out = verdict_of({"patched": odd})
+        self.assertIn("unreadable: connections=800 stopped_ms=1000 p99_us=x", out)
+
     def test_nginx_that_failed_fails(self):
         bad = NGINX_PATCHED.replace(
             "ok 1 nginx_stock",

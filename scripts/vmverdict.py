@@ -285,11 +285,14 @@ def fmt_nginx(row):
     """One cell of the nginx table."""
     if row is None:
         return "-"
-    if "p99_us" in row:
-        return (f"p50 {float(row['p50_us']) / 1000:.1f} ms, "
-                f"p99 {float(row['p99_us']) / 1000:.1f} ms")
-    per_1000 = 1000 * int(row["listen_epoll_ctl"]) / int(row["connections"])
-    return f"run {row['longest_run']}, epoll_ctl {per_1000:.0f}/1000"
+    try:
+        if "p99_us" in row:
+            return (f"p50 {float(row['p50_us']) / 1000:.1f} ms, "
+                    f"p99 {float(row['p99_us']) / 1000:.1f} ms")
+        per_1000 = 1000 * int(row["listen_epoll_ctl"]) / int(row["connections"])
+        return f"run {row['longest_run']}, epoll_ctl {per_1000:.0f}/1000"
+    except (KeyError, ValueError, ZeroDivisionError):
+        return "unreadable: " + " ".join(f"{k}={v}" for k, v in row.items())
 
 
 def nginx_table(logs):
