@@ -403,6 +403,23 @@ class NginxTest(unittest.TestCase):
         rc, out = verdict_of({"patched": odd})
         self.assertIn("unreadable: connections=800 stopped_ms=1000 p99_us=x", out)
 
+    def test_rows_left_out_are_not_judged_but_the_shim_is_on_patched(self):
+        shim_only = "".join(
+            line + "\n" for line in NGINX_PATCHED.splitlines()
+            if "nginx_shim" in line or not ("nginx_" in line or line.startswith("1..")))
+        shim_only = shim_only.replace("TAP version 13\n", "TAP version 13\n1..1\n")
+        shim_only = shim_only.replace("ok 3 nginx_shim", "ok 1 nginx_shim")
+        rc, out = verdict_of({"patched": shim_only})
+        self.assertEqual(rc, 0, out)
+        verdict = vmverdict.Verdict()
+        vmverdict.judge("patched", vmverdict.parse_log(shim_only), 4, verdict)
+        names = " ".join(c[1] for c in verdict.checks)
+        self.assertNotIn("nginx without its reorder", names)
+        self.assertIn("nginx + libepoll_rr_shim.so: exact rotation", names)
+        rc, out = verdict_of({"patched": shim_only.replace(
+            "16 16 16 16", "64 0 0 0").replace("longest_run=1", "longest_run=64")})
+        self.assertEqual(rc, 1)
+
     def test_nginx_that_failed_fails(self):
         bad = NGINX_PATCHED.replace(
             "ok 1 nginx_stock",
