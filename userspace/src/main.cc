@@ -124,7 +124,7 @@ lab::RunResult new_result(const lab::RunOptions &o)
 // load: the client alone, against a server someone else runs.
 int load(const lab::RunOptions &o)
 {
-	for (int pid : o.wait_idle)
+	for (pid_t pid : o.wait_idle)
 		if (kill(pid, 0) && errno == ESRCH) {
 			std::cerr << "acceptlab: --wait-idle: no process " << pid << "\n";
 			return kExitFailed;
