@@ -66,7 +66,7 @@ def markdown(doc):
     out = ["", "## nginx with a clogged worker", "",
            f"Debian's nginx, 4 worker processes, {n['connections']:.0f} "
            f"connections at a fixed rate, worker 0 stopped (SIGSTOP) for "
-           f"{n['stopped_ms']:.0f} ms; {n['runs']} runs, each row's nginx "
+           f"{n['stopped_ms']:.0f} ms; {n['runs']} run{'s' * (n['runs'] != 1)}, each row's nginx "
            "started in turn within a run (qemu/nginx-ktap.sh).  Median "
            "(min–max) over the runs; the ratio is taken within each run.", "",
            "| nginx | p50 ms | p99 ms | p99 over stock's |",
