@@ -156,7 +156,8 @@ for i in $(seq "$nginx_runs"); do
 		CLOG_STOP_MS=$nginx_stop_ms /bin/nginx-ktap >/tmp/nginx.out 2>&1
 	rc=$?
 	sed -n "s/^# nginx \(nginx_[a-z_]*\): /nginx-bench: run=$i \1 /p" /tmp/nginx.out
-	echo "bench-progress: nginx run $i: $(grep -c '^ok' /tmp/nginx.out) of 3 rows"
+	echo "bench-progress: nginx run $i: $(grep -c '^ok' /tmp/nginx.out) rows of" \
+		"$(echo "$NGINX_CLOGGED" | tr ',' ' ' | wc -w) ok"
 	if [ "$rc" != 0 ]; then
 		failed=1
 		echo "bench-error: nginx run $i: exit status $rc from nginx-ktap"

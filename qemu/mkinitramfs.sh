@@ -67,12 +67,12 @@ pack() {
 # with_libs FILE...: FILE and each shared library it loads, ld.so included,
 # at their paths on this machine (which the guest's loader searches).
 with_libs() {
-	local f lib
+	local f lib libs
 	for f; do
-		ldd "$f" >/dev/null 2>&1 || die "$f: not a dynamic ELF file ldd can read"
-		for lib in $(ldd "$f" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^\t\(\/[^ ]*\) .*/\1/p'); do
+		libs=$(ldd "$f" 2>/dev/null) || die "$f: not a dynamic ELF file ldd can read"
+		while read -r lib; do
 			[ -e "$root$lib" ] || install -D -m 755 "$lib" "$root$lib"
-		done
+		done < <(sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^\t\(\/[^ ]*\) .*/\1/p' <<<"$libs")
 	done
 }
 # add_nginx: nginx, the preload libraries and what they load (after
@@ -80,7 +80,7 @@ with_libs() {
 add_nginx() {
 	log "adding $nginx ($("$nginx" -v 2>&1 | sed 's/.*: //')) and the preload libraries"
 	install -D -m 755 "$nginx" "$root/usr/sbin/nginx"
-	preload=(epoll_rr_shim epoll_ctl_count nginx_no_reorder)
+	local lib preload=(epoll_rr_shim epoll_ctl_count nginx_no_reorder)
 	CCACHE_BASEDIR=$REPO cmake --build "$BUILD_DIR/userspace-static" --target "${preload[@]}" \
 		-j"$JOBS" >/dev/null
 	mkdir -p "$root/lib/epoll-rr"

@@ -238,15 +238,21 @@ shim_lacks() {
 		"$NGINX_DIR/stderr"
 }
 
+# skipped_without_flag ROW: a shim row on a kernel without the flag is
+# a SKIP, with the shim's probe's reason; nginx is stopped.
+skipped_without_flag() {
+	case $1 in nginx_shim*) ;; *) return 1 ;; esac
+	lacks=$(shim_lacks)
+	[ -n "$lacks" ] || return 1
+	stop
+	result ok "$1" "SKIP kernel lacks EPOLLROUNDROBIN (libepoll_rr_shim.so's probe: $lacks)"
+}
+
 # measure ROW PRELOAD: one nginx, the sequential and concurrent loads.
 measure() {
 	row=$1 why=
 	start "$2" || { result fail "$row"; return; }
-	if [ "$row" = nginx_shim ] && [ -n "$(shim_lacks)" ]; then
-		stop
-		result ok "$row" "SKIP kernel lacks EPOLLROUNDROBIN (libepoll_rr_shim.so's probe: $(shim_lacks))"
-		return
-	fi
+	skipped_without_flag "$row" && return
 	seq=$SEQUENTIAL_CONN all=$((SEQUENTIAL_CONN + CONCURRENT_CONN))
 	if load "$NGINX_DIR/seq" --connections "$seq" --wait-idle "$(echo "$workers" | tr ' ' ',')" &&
 		distribution "$row" sequential 1 "$seq" && seq_longest=$longest &&
@@ -267,11 +273,7 @@ measure() {
 clogged() {
 	row=$1 why=
 	start "$2" "$3" || { result fail "$row"; return; }
-	if [ "$row" = nginx_shim_clogged ] && [ -n "$(shim_lacks)" ]; then
-		stop
-		result ok "$row" "SKIP kernel lacks EPOLLROUNDROBIN (libepoll_rr_shim.so's probe: $(shim_lacks))"
-		return
-	fi
+	skipped_without_flag "$row" && return
 	w0=${workers%% *}
 	load "$NGINX_DIR/clog" --mode concurrent --concurrency 16 --rate "$CLOG_RATE" \
 		--connections "$CLOG_CONN" &

@@ -218,9 +218,14 @@ def judge(kernel, log, smp, verdict):
               d is not None and sum(d) > 0 and max(d) == sum(d),
               f"{SELFTEST} printed no '# distribution {' '.join(UNFAIR)}'"
               if d is None else
-              f"{' '.join(UNFAIR)}: [{' '.join(map(str, d))}]")
+              f"{' '.join(UNFAIR)}: {bracketed(d)}")
     if "nginx" in log["programs"]:
         judge_nginx(kernel, log, check)
+
+
+def bracketed(counts):
+    """Per-worker counts as the table shows them, or that there were none."""
+    return "no distribution" if counts is None else f"[{' '.join(map(str, counts))}]"
 
 
 def judge_nginx(kernel, log, check):
@@ -235,7 +240,7 @@ def judge_nginx(kernel, log, check):
         check("nginx without its reorder: one worker takes every sequential "
               "connection", d is not None and sum(d) > 0 and max(d) == sum(d),
               f"{NGINX_PLAIN} sequential: " +
-              ("no distribution" if d is None else f"[{' '.join(map(str, d))}]"))
+              bracketed(d))
     if kernel not in RELEASE_SUFFIX:
         return
     d, row = seq.get(NGINX_SHIM), log["nginx"].get(NGINX_SHIM, {})
@@ -245,7 +250,7 @@ def judge_nginx(kernel, log, check):
           d is not None and sum(d) > 0 and len(set(d)) == 1 and
           run == "1" and calls == "0",
           f"{NGINX_SHIM} sequential: " +
-          ("no distribution" if d is None else f"[{' '.join(map(str, d))}]") +
+          bracketed(d) +
           f", longest run {run}, epoll_ctl calls {calls}")
 
 
@@ -260,7 +265,7 @@ def distributions(log):
 def fmt_dist(d):
     if d is None:
         return "-"
-    return f"[{' '.join(map(str, d['counts']))}] J={d['jain']:.2f}"
+    return f"{bracketed(d['counts'])} J={d['jain']:.2f}"
 
 
 def table(logs):

@@ -8,7 +8,6 @@
 // in N child processes, which exit through exit() as nginx's workers do.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,6 +17,7 @@
 #include <cstring>
 
 #include "fd.h"
+#include "in_children.h"
 #include "net.h"
 
 extern "C" {
@@ -72,18 +72,5 @@ int main(int argc, char **argv)
 	int failed = worker();
 	if (children <= 0)
 		return failed;
-	for (int i = 0; i < children; i++) {
-		std::fflush(stdout);
-		pid_t pid = fork();
-		if (pid == 0) {
-			int rc = worker();
-			std::fflush(stdout);
-			std::exit(rc);
-		}
-		int status = 1;
-		if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-		    WEXITSTATUS(status))
-			failed = 1;
-	}
-	return failed;
+	return lab_test::in_children(children, worker) | failed;
 }

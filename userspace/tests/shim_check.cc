@@ -8,7 +8,6 @@
 // "events=0xMASK" line per process.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,6 +17,7 @@
 #include <string>
 
 #include "fd.h"
+#include "in_children.h"
 #include "models.h"
 
 namespace {
@@ -64,18 +64,5 @@ int main(int argc, char **argv)
 	std::fflush(stdout);
 	if (children <= 0)
 		return add_and_show(plain);
-	int failed = 0;
-	for (int i = 0; i < children; i++) {
-		pid_t pid = fork();
-		if (pid == 0) {
-			int rc = add_and_show(plain);
-			std::fflush(stdout);
-			_exit(rc);
-		}
-		int status = 1;
-		if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-		    WEXITSTATUS(status))
-			failed = 1;
-	}
-	return failed;
+	return lab_test::in_children(children, [plain] { return add_and_show(plain); });
 }
