@@ -329,9 +329,16 @@ int Server::epoll_loop(unsigned idx, int listen_fd)
 		do {
 			int c = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
 			if (c < 0) {
-				if (errno == EAGAIN)
+				// EAGAIN: another worker took it.  EINVAL while
+				// stopping: the listener was shut down under a
+				// worker woken for a connection another took, late
+				// (a busy host): it found nothing as well.
+				bool shut = errno == EINVAL && stopping.load();
+				if (errno == EAGAIN || shut)
 					std::atomic_ref(shared_->stats[idx].empty_accepts).fetch_add(1);
-				else if (errno != EINTR && errno != ECONNABORTED)
+				if (shut)
+					return 0;
+				if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 					return errno;
 				break;
 			}
