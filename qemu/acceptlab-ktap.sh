@@ -5,7 +5,8 @@
 # the kernel lacks is a SKIP with acceptlab's reason; any other failure is
 # "not ok".
 set -- blocking epoll epoll_exclusive epoll_roundrobin epoll_shared \
-	epoll_shared_fifo reuseport reuseport_cbpf uring uring_multishot
+	epoll_shared_fifo reuseport reuseport_cbpf uring uring_multishot \
+	uring_multishot_roundrobin
 echo "TAP version 13"
 echo "1..$#"
 n=0

@@ -40,13 +40,19 @@ TABLE = [
     ("4 threads sharing one epoll, 400 connections, 2 clients", None),
     ("  epoll_create1(0)", (SELFTEST, "threads_exclusive", "concurrent")),
     ("  EPOLL_WAKE_FIFO", (SELFTEST, "threads_fifo", "concurrent")),
+    ("4 processes, an io_uring each, multishot accept, 40 sequential", None),
+    ("  IORING_ACCEPT_MULTISHOT", (SELFTEST, "uring_multishot", "sequential")),
+    ("  + IORING_ACCEPT_ROUNDROBIN", (SELFTEST, "uring_multishot_roundrobin",
+                                      "sequential")),
+    ("4 processes, an io_uring each, 400 connections, 2 clients", None),
+    ("  IORING_ACCEPT_MULTISHOT", (SELFTEST, "uring_multishot", "concurrent")),
+    ("  + IORING_ACCEPT_ROUNDROBIN", (SELFTEST, "uring_multishot_roundrobin",
+                                      "concurrent")),
     ("Other accept models, 4 processes, 40 sequential connections", None),
     ("  blocking accept()", (ACCEPTLAB, "blocking", "acceptlab_sequential")),
     ("  plain epoll", (ACCEPTLAB, "epoll", "acceptlab_sequential")),
     ("  SO_REUSEPORT", (ACCEPTLAB, "reuseport", "acceptlab_sequential")),
     ("  io_uring accept", (ACCEPTLAB, "uring", "acceptlab_sequential")),
-    ("  io_uring multishot", (ACCEPTLAB, "uring_multishot",
-                              "acceptlab_sequential")),
 ]
 PASSED = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped$")
 
@@ -110,7 +116,7 @@ def machine(results):
         q.get("accel"), f"QEMU ({q.get('accel', '?')})")
     cpu = q.get("host_cpu", "unknown").replace("_", " ")
     when = results.get("date", "?")[:10]
-    return (f"Measured on {when} with the selftest of patch 4 and a small"
+    return (f"Measured on {when} with the selftest of patch 5 and a small"
             f" accept load tool, one boot of each kernel, {accel},"
             f" -smp {q.get('smp', results.get('smp'))},"
             f" {q.get('mem', '?')} MiB, on a host with"

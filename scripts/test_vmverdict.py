@@ -25,6 +25,7 @@ ok 1 flags.accepted_with_exclusive
 ok 2 accept.procs_roundrobin.sequential
 ok 3 accept.procs_exclusive.sequential
 # distribution procs_exclusive sequential: 40 0 0 0 jain=0.250
+# distribution uring_multishot sequential: 40 0 0 0 jain=0.250
 # Totals: pass:3 fail:0 xfail:0 xpass:0 skip:0 error:0
 vmtest: exit epoll_roundrobin_test rc=0
 vmtest: end
@@ -39,6 +40,7 @@ ok 1 flags.accepted_with_exclusive # SKIP kernel lacks EPOLLROUNDROBIN
 ok 2 accept.procs_roundrobin.sequential # SKIP kernel lacks EPOLLROUNDROBIN
 ok 3 accept.procs_exclusive.sequential
 # distribution procs_exclusive sequential: 40 0 0 0 jain=0.250
+# distribution uring_multishot sequential: 40 0 0 0 jain=0.250
 vmtest: exit epoll_roundrobin_test rc=0
 vmtest: end
 """
@@ -189,10 +191,10 @@ class VerdictTest(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn("verdict: PASS", out)
         self.assertIn("[10 10 10 10] J=1.00", out)
-        # baseline: 6 checks + 1 result + EPOLLEXCLUSIVE; patched: 7 checks
-        # + 3 results + EPOLLEXCLUSIVE.
+        # baseline: 6 checks + 1 result + EPOLLEXCLUSIVE + multishot;
+        # patched: 7 checks + 3 results + EPOLLEXCLUSIVE + multishot.
         self.assertTrue(out.rstrip().endswith(
-            "19 passed, 0 failed, 2 skipped"), out)
+            "21 passed, 0 failed, 2 skipped"), out)
 
     def test_good_debug_run_passes(self):
         rc, out = verdict_of({"debug": GOOD_DEBUG})
@@ -262,7 +264,7 @@ class VerdictTest(unittest.TestCase):
         rc, out = verdict_of({"baseline": log})
         self.assertEqual(rc, 0, out)
         self.assertTrue(out.rstrip().endswith(
-            "8 passed, 0 failed, 4 skipped"), out)
+            "9 passed, 0 failed, 4 skipped"), out)
 
     def test_fair_plain_exclusive_fails_on_every_kernel(self):
         for kernel, log in (("baseline", GOOD_BASELINE),
@@ -273,6 +275,14 @@ class VerdictTest(unittest.TestCase):
                               "EPOLLEXCLUSIVE: one worker takes every "
                               "sequential connection: procs_exclusive "
                               "sequential: [10 10 10 10]")
+
+    def test_fair_plain_multishot_fails(self):
+        bad = GOOD_BASELINE.replace("uring_multishot sequential: 40 0 0 0",
+                                    "uring_multishot sequential: 10 10 10 10")
+        self.assert_fails({"baseline": bad},
+                          "without IORING_ACCEPT_ROUNDROBIN: one ring takes "
+                          "every sequential connection: uring_multishot "
+                          "sequential: [10 10 10 10]")
 
     def test_missing_plain_exclusive_distribution_fails(self):
         bad = GOOD_PATCHED.replace(

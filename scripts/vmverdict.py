@@ -65,10 +65,13 @@ SPLAT = re.compile(
 # The only acceptable reasons for a SKIP, and only on the baseline kernel:
 # the selftest's "kernel lacks FLAG", acceptlab's "kernel lacks FLAG (how)".
 BASELINE_SKIP = re.compile(
-    r"^kernel lacks (EPOLLROUNDROBIN|EPOLL_WAKE_FIFO)(?: \(.*\))?$")
-# The distribution that shows the problem: see judge().
+    r"^kernel lacks (EPOLLROUNDROBIN|EPOLL_WAKE_FIFO|IORING_ACCEPT_ROUNDROBIN)"
+    r"(?: \(.*\))?$")
+# The distributions that show the problem, and whose: see judge().
 SELFTEST = "epoll_roundrobin_test"
-UNFAIR = ("procs_exclusive", "sequential")
+UNFAIR = {("procs_exclusive", "sequential"): "plain EPOLLEXCLUSIVE: one worker",
+          ("uring_multishot", "sequential"):
+          "multishot accept without IORING_ACCEPT_ROUNDROBIN: one ring"}
 # The nginx rows the verdict judges (qemu/nginx-ktap.sh).
 NGINX_PLAIN, NGINX_SHIM = "nginx_noreorder", "nginx_shim"
 NGINX_ROWS = ["nginx_stock", NGINX_PLAIN, NGINX_SHIM, "nginx_stock_clogged",
@@ -208,17 +211,18 @@ def judge(kernel, log, smp, verdict):
                 verdict.add(kernel, test, "fail",
                             f"skipped where it must run: {r['reason']}")
     # Upstream's selftest checks only what the flags do; the claim that
-    # plain EPOLLEXCLUSIVE is unfair, the reason for the series, is this
-    # project's: one worker process gets every sequential connection.
+    # plain EPOLLEXCLUSIVE and multishot accept are unfair, the reason for
+    # the series, is this project's: one worker process gets every
+    # sequential connection.
     if SELFTEST in log["programs"]:
-        d = {(d["model"], d["test"]): d["counts"]
-             for d in log["programs"][SELFTEST]["distributions"]}.get(UNFAIR)
-        check("plain EPOLLEXCLUSIVE: one worker takes every sequential "
-              "connection",
-              d is not None and sum(d) > 0 and max(d) == sum(d),
-              f"{SELFTEST} printed no '# distribution {' '.join(UNFAIR)}'"
-              if d is None else
-              f"{' '.join(UNFAIR)}: {bracketed(d)}")
+        dists = {(d["model"], d["test"]): d["counts"]
+                 for d in log["programs"][SELFTEST]["distributions"]}
+        for key, who in UNFAIR.items():
+            d = dists.get(key)
+            check(f"{who} takes every sequential connection",
+                  d is not None and sum(d) > 0 and max(d) == sum(d),
+                  f"{SELFTEST} printed no '# distribution {' '.join(key)}'"
+                  if d is None else f"{' '.join(key)}: {bracketed(d)}")
     if "nginx" in log["programs"]:
         judge_nginx(kernel, log, check)
 

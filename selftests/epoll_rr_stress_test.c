@@ -16,8 +16,9 @@
  *   - a helper registers a signalfd in several instances from a child that
  *     signals itself and exits, so its sighand is freed (POLLFREE) while
  *     other threads wait on, and close, those instances;
- *   - an io_uring worker (where the kernel has io_uring) accepts from the
- *     same socket;
+ *   - io_uring workers (where the kernel has io_uring) accept from the
+ *     same socket: one re-arms a single-shot accept, one runs a multishot
+ *     accept, with IORING_ACCEPT_ROUNDROBIN in the round-robin variant;
  * and finally the listening socket is shut down (a wake-all) while every
  * worker sleeps.
  *
@@ -62,6 +63,9 @@
 #ifndef EPOLL_WAKE_FIFO
 #define EPOLL_WAKE_FIFO 0x1		/* epoll_create1(), linux/eventpoll.h */
 #endif
+#ifndef IORING_ACCEPT_ROUNDROBIN
+#define IORING_ACCEPT_ROUNDROBIN 8U	/* bit 3, linux/io_uring.h */
+#endif
 
 #define DEFAULT_SECS	10
 #define MAX_SECS	1500		/* the test's timeout is 1800 s */
@@ -75,12 +79,14 @@
 #define NR_SIGNALFD_EPS	3
 
 /* Worker kinds; each has its own accept count in the report. */
-enum kind { PROC, NESTED, URING, THREAD, SHARED, NR_KINDS };
+enum kind { PROC, NESTED, URING, URING_MULTI, THREAD, SHARED, NR_KINDS };
 static const char * const kind_name[NR_KINDS] = {
-	"procs", "nested", "uring", "threads", "shared"
+	"procs", "nested", "uring", "uring_multishot", "threads", "shared"
 };
 /* Process slots that the supervisor kills and re-forks. */
-static const enum kind proc_slots[] = { PROC, PROC, PROC, NESTED, URING };
+static const enum kind proc_slots[] = {
+	PROC, PROC, PROC, NESTED, URING, URING_MULTI
+};
 #define NR_PROC_SLOTS	(sizeof(proc_slots) / sizeof(proc_slots[0]))
 #define NR_OWN_THREADS	2		/* threads with their own instance */
 #define NR_SHARED_THREADS 2		/* threads on one shared instance */
@@ -107,7 +113,7 @@ struct shared {
 	long long by_kind[NR_KINDS];
 	long long ctl_ops, recreated, dup_swaps, spurious;
 	/* supervisor and helpers */
-	long long kills, pollfree_rounds, signals;
+	long long kills, pollfree_rounds, signals, ring_leaves;
 	long long quiet_windows, quiet_stalls, quiet_max_us;
 	int pool_parked;
 	unsigned char seen[MAX_CONNS];
@@ -124,6 +130,7 @@ struct ctx {
 	uint32_t events;		/* of every listening-socket item */
 	int create_flags;		/* of every epoll instance */
 	bool uring;			/* io_uring accept works here */
+	unsigned int multishot;		/* IORING_ACCEPT_* of URING_MULTI */
 };
 
 static long long now_us(void)
@@ -174,6 +181,30 @@ static bool have_io_uring(void)
 	return true;
 }
 
+/*
+ * Does io_uring take accept flags @flags?  EINVAL on a kernel without
+ * them, checked before the file (-1, so EBADF where they are known).
+ */
+static bool have_uring_accept(unsigned int flags)
+{
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	bool ok = false;
+
+	if (io_uring_queue_init(2, &ring, 0))
+		return false;
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_accept(sqe, -1, NULL, NULL, 0);
+	sqe->ioprio = flags;
+	if (io_uring_submit(&ring) == 1 && !io_uring_wait_cqe(&ring, &cqe)) {
+		ok = cqe->res == -EBADF;
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	io_uring_queue_exit(&ring);
+	return ok;
+}
+
 /* ---- serving one connection ---- */
 
 /* Read the client's id, mark it seen, answer with it. */
@@ -186,14 +217,23 @@ static void serve(struct ctx *c, int conn, enum kind kind)
 	ADD(c->sh->accepted, 1);
 	ADD(c->sh->by_kind[kind], 1);
 	setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	n = read(conn, &id, sizeof(id));
+	/*
+	 * EINTR: io_uring task work of this worker's multishot accept
+	 * (TWA_SIGNAL) interrupts a read that has a timeout.
+	 */
+	do
+		n = read(conn, &id, sizeof(id));
+	while (n < 0 && errno == EINTR);
 	if (n != sizeof(id) || id >= MAX_CONNS) {
 		ADD(c->sh->peer_gone, 1);
 	} else {
 		if (__atomic_fetch_add(&c->sh->seen[id], 1, __ATOMIC_RELAXED))
 			ADD(c->sh->duplicates, 1);
 		ADD(c->sh->answered, 1);
-		if (write(conn, &id, sizeof(id)) != sizeof(id))
+		do
+			n = write(conn, &id, sizeof(id));
+		while (n < 0 && errno == EINTR);
+		if (n != sizeof(id))
 			ADD(c->sh->peer_gone, 1);
 	}
 	close(conn);
@@ -333,34 +373,108 @@ static void waiter_run(struct ctx *c, enum kind kind, unsigned int seed)
 	close(w.lfd);
 }
 
-/* ---- io_uring worker ---- */
+/* ---- io_uring workers: single-shot accepts, or one multishot accept ---- */
 
-static void uring_run(struct ctx *c)
+enum { UD_ACCEPT = 1, UD_CANCEL };
+#define LEAVE_EVERY_MS	50	/* a multishot worker leaves the queue */
+
+/*
+ * Cancel the multishot accept while connections arrive, serving those it
+ * still took, and every other time close the ring too, its accept
+ * queued.  Never killed by the supervisor: its ring may hold many
+ * accepted connections, which a kill -9 would drop.  Returns false if
+ * the ring could not be re-created.
+ */
+static bool uring_leave(struct ctx *c, struct io_uring *ring, bool exit)
 {
 	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	bool ended = false, cancelled = false;
+	int ret;
+
+	sqe = io_uring_get_sqe(ring);
+	io_uring_prep_cancel64(sqe, UD_ACCEPT, 0);
+	io_uring_sqe_set_data64(sqe, UD_CANCEL);
+	io_uring_submit(ring);
+	while (!ended || !cancelled) {
+		ret = io_uring_wait_cqe(ring, &cqe);
+		if (ret == -EINTR)
+			continue;
+		if (ret) {
+			errno = -ret;
+			report_error(c, "io_uring_wait_cqe (cancel)");
+			return false;
+		}
+		if (cqe->user_data == UD_CANCEL) {
+			cancelled = true;
+		} else if (cqe->res >= 0) {
+			serve(c, cqe->res, URING_MULTI);
+			ended = !(cqe->flags & IORING_CQE_F_MORE);
+		} else {
+			ended = true;	/* ECANCELED, or EINVAL: shut down */
+		}
+		io_uring_cqe_seen(ring, cqe);
+	}
+	ADD(c->sh->ring_leaves, 1);
+	if (!exit)
+		return true;
+	io_uring_queue_exit(ring);
+	if (!io_uring_queue_init(8, ring, 0))
+		return true;
+	report_error(c, "io_uring_queue_init");
+	return false;
+}
+
+static void uring_run(struct ctx *c, enum kind kind)
+{
+	struct __kernel_timespec ts = { .tv_nsec = LEAVE_EVERY_MS * 1000000LL };
+	long long next_leave = now_us() + LEAVE_EVERY_MS * 1000;
+	unsigned int leaves = 0;
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
 	struct io_uring ring;
+	bool armed = false;
 	int ret, res;
 
-	if (io_uring_queue_init(2, &ring, 0)) {
+	if (io_uring_queue_init(8, &ring, 0)) {
 		report_error(c, "io_uring_queue_init");
 		return;
 	}
 	for (;;) {
-		io_uring_prep_accept(io_uring_get_sqe(&ring), c->listen_fd,
-				     NULL, NULL, SOCK_CLOEXEC);
-		io_uring_submit(&ring);
+		if (kind == URING_MULTI && armed && now_us() >= next_leave &&
+		    GET(c->sh->phase) != PARKED) {
+			if (!uring_leave(c, &ring, leaves++ % 2))
+				return;
+			armed = false;
+			next_leave = now_us() + LEAVE_EVERY_MS * 1000;
+		}
+		if (!armed) {
+			sqe = io_uring_get_sqe(&ring);
+			io_uring_prep_accept(sqe, c->listen_fd, NULL, NULL,
+					     SOCK_CLOEXEC);
+			io_uring_sqe_set_data64(sqe, UD_ACCEPT);
+			if (kind == URING_MULTI)
+				sqe->ioprio = c->multishot;
+			io_uring_submit(&ring);
+			armed = true;
+		}
 		do
-			ret = io_uring_wait_cqe(&ring, &cqe);
+			ret = kind == URING_MULTI ?
+			      io_uring_wait_cqe_timeout(&ring, &cqe, &ts) :
+			      io_uring_wait_cqe(&ring, &cqe);
 		while (ret == -EINTR);
+		if (ret == -ETIME)
+			continue;
 		if (ret) {
 			errno = -ret;
 			report_error(c, "io_uring_wait_cqe");
 			break;
 		}
 		res = cqe->res;
+		armed = kind == URING_MULTI && (cqe->flags & IORING_CQE_F_MORE);
 		io_uring_cqe_seen(&ring, cqe);
 		if (res >= 0) {
-			serve(c, res, URING);
+			serve(c, res, kind);
 		} else if (res != -EAGAIN && res != -EINTR) {
 			if (res != -EINVAL) {	/* EINVAL: shut down */
 				errno = -res;
@@ -390,10 +504,12 @@ static pid_t fork_worker(struct ctx *c, enum kind kind, unsigned int seed)
 
 	if (pid)
 		return pid;
-	if (kind == URING && c->uring)
-		uring_run(c);
+	if ((kind == URING || kind == URING_MULTI) && c->uring)
+		uring_run(c, kind);
+	else if (kind == URING || kind == URING_MULTI)
+		waiter_run(c, PROC, seed);
 	else
-		waiter_run(c, kind == URING ? PROC : kind, seed);
+		waiter_run(c, kind, seed);
 	_exit(0);
 }
 
@@ -809,6 +925,11 @@ FIXTURE_SETUP(stress)
 	self->c.create_flags = EPOLL_CLOEXEC |
 			       (variant->roundrobin ? EPOLL_WAKE_FIFO : 0);
 	self->c.uring = have_io_uring();
+	self->c.multishot = IORING_ACCEPT_MULTISHOT |
+			    (variant->roundrobin ? IORING_ACCEPT_ROUNDROBIN : 0);
+	if (self->c.uring && !have_uring_accept(self->c.multishot))
+		SKIP(return, "kernel lacks IORING_ACCEPT_%s",
+		     variant->roundrobin ? "ROUNDROBIN" : "MULTISHOT");
 	self->c.sh = mmap(NULL, sizeof(*self->c.sh), PROT_READ | PROT_WRITE,
 			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->c.sh);
@@ -844,7 +965,7 @@ TEST_F_TIMEOUT(stress, run, 1800)
 
 	ASSERT_LT(0, secs) TH_LOG("EPOLL_RR_STRESS_SECS must be 1..%d", MAX_SECS);
 	if (!c->uring)
-		ksft_print_msg("stress %s: io_uring unavailable, URING slot runs epoll\n",
+		ksft_print_msg("stress %s: io_uring unavailable, io_uring slots run epoll\n",
 			       name);
 	for (i = 0; i < NR_PROC_SLOTS; i++)
 		slot[i] = fork_worker(c, proc_slots[i], gen++);
@@ -863,6 +984,8 @@ TEST_F_TIMEOUT(stress, run, 1800)
 		if (tick % QUIET_EVERY == 0)
 			quiet_window(sh);
 		i = rand_r(&seed) % NR_PROC_SLOTS;
+		if (proc_slots[i] == URING_MULTI)
+			continue;	/* see uring_leave() */
 		if (slot[i] > 0) {	/* never kill(-1, ...) */
 			kill(slot[i], SIGKILL);
 			waitpid(slot[i], &status, 0);
@@ -905,11 +1028,11 @@ TEST_F_TIMEOUT(stress, run, 1800)
 	 * io_uring, possibly with the completion still in its ring).
 	 */
 	dropped = sh->connected - sh->answered;
-	ksft_print_msg("stress %s: %d s, %lld connections (%lld/s), %lld ctl ops, %lld epoll re-creations, %lld dup swaps, %lld kills, %lld POLLFREE rounds, %lld signals\n",
+	ksft_print_msg("stress %s: %d s, %lld connections (%lld/s), %lld ctl ops, %lld epoll re-creations, %lld dup swaps, %lld kills, %lld POLLFREE rounds, %lld signals, %lld multishot accepts cancelled\n",
 		       name, secs, sh->acked,
 		       sh->acked * 1000000 / (end - start), sh->ctl_ops,
 		       sh->recreated, sh->dup_swaps, sh->kills,
-		       sh->pollfree_rounds, sh->signals);
+		       sh->pollfree_rounds, sh->signals, sh->ring_leaves);
 	ksft_print_msg("stress %s: connected %lld, accepted %lld, answered %lld, acked %lld, dropped by kill -9 %lld, duplicates %lld, stalled %lld (bound %d ms), longest wait %lld ms, spurious wakeups %lld\n",
 		       name, sh->connected, sh->accepted, sh->answered,
 		       sh->acked, dropped, sh->duplicates, sh->stalled,
@@ -917,10 +1040,10 @@ TEST_F_TIMEOUT(stress, run, 1800)
 	ksft_print_msg("stress %s: %lld quiet windows, longest %lld ms (bound %d ms), %lld unanswered\n",
 		       name, sh->quiet_windows, sh->quiet_max_us / 1000, QUIET_MS,
 		       sh->quiet_stalls);
-	ksft_print_msg("stress %s: accepts by kind: %s=%lld %s=%lld %s=%lld %s=%lld %s=%lld\n",
+	ksft_print_msg("stress %s: accepts by kind: %s=%lld %s=%lld %s=%lld %s=%lld %s=%lld %s=%lld\n",
 		       name, kind_name[0], sh->by_kind[0], kind_name[1], sh->by_kind[1],
 		       kind_name[2], sh->by_kind[2], kind_name[3], sh->by_kind[3],
-		       kind_name[4], sh->by_kind[4]);
+		       kind_name[4], sh->by_kind[4], kind_name[5], sh->by_kind[5]);
 
 	EXPECT_EQ(0, sh->errors) TH_LOG("unexpected errors in workers (see above)");
 	EXPECT_EQ(0, sh->connect_errors);
@@ -940,10 +1063,12 @@ TEST_F_TIMEOUT(stress, run, 1800)
 	EXPECT_EQ(0, exits_late) TH_LOG("workers still running %d ms after shutdown", EXIT_MS);
 	EXPECT_LT(100, sh->acked) TH_LOG("too little load to mean anything");
 	EXPECT_LT(0, sh->pollfree_rounds);
+	if (c->uring)
+		EXPECT_LT(0, sh->ring_leaves);
 	/* Round-robin reaches every kind of waiter. */
 	if (variant->roundrobin)
 		for (k = 0; k < NR_KINDS; k++)
-			if (k != URING || c->uring)
+			if ((k != URING && k != URING_MULTI) || c->uring)
 				EXPECT_LT(0, sh->by_kind[k]);
 }
 

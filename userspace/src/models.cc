@@ -18,7 +18,7 @@ namespace lab {
 
 namespace {
 
-constexpr std::array<ModelInfo, 10> kModels{{
+constexpr std::array<ModelInfo, 11> kModels{{
 	{Model::blocking, "blocking", "blocking accept() on one shared socket (FIFO)"},
 	{Model::epoll, "epoll", "one epoll per worker on a shared socket, plain"},
 	{Model::epoll_exclusive, "epoll_exclusive",
@@ -34,6 +34,8 @@ constexpr std::array<ModelInfo, 10> kModels{{
 	 "SO_REUSEPORT steered by classic BPF: socket = CPU of the SYN mod workers"},
 	{Model::uring, "uring", "io_uring per worker, single-shot accept re-armed"},
 	{Model::uring_multishot, "uring_multishot", "io_uring per worker, multishot accept"},
+	{Model::uring_multishot_roundrobin, "uring_multishot_roundrobin",
+	 "io_uring per worker, multishot accept, IORING_ACCEPT_ROUNDROBIN"},
 }};
 
 std::string errno_text(const char *what, int err)
@@ -79,7 +81,8 @@ std::optional<std::string> probe_cbpf()
 
 // Multishot accept cannot be told from single-shot by opcode probing:
 // post one on a listener, connect, and look at the first completion.
-std::optional<std::string> probe_uring(bool multishot)
+// IORING_ACCEPT_ROUNDROBIN is EINVAL on kernels without it.
+std::optional<std::string> probe_uring(bool multishot, bool roundrobin = false)
 {
 	io_uring ring;
 	int ret = io_uring_queue_init(4, &ring, 0);
@@ -100,13 +103,17 @@ std::optional<std::string> probe_uring(bool multishot)
 		io_uring_prep_multishot_accept(sqe, l.get(), nullptr, nullptr, 0);
 	else
 		io_uring_prep_accept(sqe, l.get(), nullptr, nullptr, 0);
+	if (roundrobin)
+		sqe->ioprio |= IORING_ACCEPT_ROUNDROBIN;
 	io_uring_submit(&ring);
 	c = connect_tcp(port);
 	ret = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
 	if (ret < 0) {
 		reason = errno_text("io_uring accept did not complete", -ret);
 	} else {
-		if (cqe->res < 0)
+		if (roundrobin && cqe->res == -EINVAL)
+			reason = "kernel lacks IORING_ACCEPT_ROUNDROBIN (multishot accept: EINVAL)";
+		else if (cqe->res < 0)
 			reason = errno_text(multishot ? "multishot accept" : "io_uring accept",
 					    -cqe->res);
 		else
@@ -151,6 +158,8 @@ std::optional<std::string> unsupported_reason(Model m)
 		return probe_uring(false);
 	case Model::uring_multishot:
 		return probe_uring(true);
+	case Model::uring_multishot_roundrobin:
+		return probe_uring(true, true);
 	default:
 		return std::nullopt;
 	}

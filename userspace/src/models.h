@@ -20,6 +20,7 @@ enum class Model {
 	reuseport_cbpf,           //   ... steered by a classic BPF program
 	uring,                    // io_uring per worker, single-shot accept
 	uring_multishot,          //   ... multishot accept
+	uring_multishot_roundrobin, //   ... with IORING_ACCEPT_ROUNDROBIN
 };
 
 struct ModelInfo {

@@ -13,6 +13,9 @@
 #ifndef EPOLL_WAKE_FIFO
 #define EPOLL_WAKE_FIFO 0x1 // epoll_create1() flag: wake waiting threads FIFO
 #endif
+#ifndef IORING_ACCEPT_ROUNDROBIN
+#define IORING_ACCEPT_ROUNDROBIN (1u << 3) // multishot accepts take turns
+#endif
 
 namespace lab {
 

@@ -103,6 +103,12 @@ bool is_reuseport(Model m)
 	return m == Model::reuseport || m == Model::reuseport_cbpf;
 }
 
+bool is_uring(Model m)
+{
+	return m == Model::uring || m == Model::uring_multishot ||
+	       m == Model::uring_multishot_roundrobin;
+}
+
 uint32_t listen_events(Model m)
 {
 	switch (m) {
@@ -354,7 +360,8 @@ int Server::uring_loop(unsigned idx, int listen_fd)
 	int ret = io_uring_queue_init(8, &ring, 0);
 	if (ret < 0)
 		return -ret;
-	bool multishot = cfg_.model == Model::uring_multishot;
+	bool roundrobin = cfg_.model == Model::uring_multishot_roundrobin;
+	bool multishot = roundrobin || cfg_.model == Model::uring_multishot;
 	bool armed = false;
 	int err = 0;
 	std::atomic_ref stopping(shared_->stopping);
@@ -365,6 +372,8 @@ int Server::uring_loop(unsigned idx, int listen_fd)
 				io_uring_prep_multishot_accept(sqe, listen_fd, nullptr, nullptr, 0);
 			else
 				io_uring_prep_accept(sqe, listen_fd, nullptr, nullptr, 0);
+			if (roundrobin)
+				sqe->ioprio |= IORING_ACCEPT_ROUNDROBIN;
 			io_uring_submit(&ring);
 			armed = true;
 		}
@@ -419,7 +428,7 @@ void Server::worker_main(unsigned idx)
 	int err;
 	if (is_epoll_per_worker(cfg_.model) || is_epoll_shared(cfg_.model))
 		err = epoll_loop(idx, listen_fd);
-	else if (cfg_.model == Model::uring || cfg_.model == Model::uring_multishot)
+	else if (is_uring(cfg_.model))
 		err = uring_loop(idx, listen_fd);
 	else
 		err = blocking_loop(idx, listen_fd);

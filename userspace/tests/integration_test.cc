@@ -126,6 +126,7 @@ TEST_P(Workers, RoundRobinIsEvenOrReportedUnsupported)
 	const std::pair<lab::Model, const char *> models[] = {
 		{lab::Model::epoll_roundrobin, "kernel lacks EPOLLROUNDROBIN"},
 		{lab::Model::epoll_shared_fifo, "kernel lacks EPOLL_WAKE_FIFO"},
+		{lab::Model::uring_multishot_roundrobin, "kernel lacks IORING_ACCEPT_ROUNDROBIN"},
 	};
 	for (auto [m, lacks] : models) {
 		if (auto why = lab::unsupported_reason(m)) {
