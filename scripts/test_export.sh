@@ -126,17 +126,18 @@ posting() {
 	cover=$v1/series/0000-cover-letter.patch
 	check "cover letter carries make bench's figures" grep -q '^perf bench: a test figure$' "$cover"
 	mails=("$v1"/series/*.patch)
-	check "cover letter and 4 patches" test ${#mails[@]} = 5
+	check "cover letter and 5 patches" test ${#mails[@]} = 6
 	mails=("$v1"/man-pages/*.patch)
 	check "man-pages patch" test ${#mails[@]} = 1
 	check "signed off by the submitter" \
-		test "$(grep -c "^Signed-off-by: $SUBMITTER$" "$v1"/series/000[1-9]-*.patch | grep -c ':1$')" = 4
+		test "$(grep -c "^Signed-off-by: $SUBMITTER$" "$v1"/series/000[1-9]-*.patch | grep -c ':1$')" = 5
 	check "no stored identity left" bash -c "! grep -q '@invalid' $v1/*/*.patch"
-	check "cover letter carries the run's table" grep -q 'EPOLLROUNDROBIN   (EINVAL) ' "$cover"
-	check "to the VFS and scheduler maintainers" \
-		bash -c "grep -q 'brauner@kernel.org' '$cover' && grep -q 'peterz@infradead.org' '$cover'"
-	check "cc linux-api, kselftest, Jason Baron" \
-		bash -c "grep -q 'linux-api@vger' '$cover' && grep -q 'linux-kselftest@vger' '$cover' && grep -q 'jbaron@akamai.com' '$cover'"
+	check "cover letter carries the run's table" \
+		grep -qE '\+ (EPOLLROUNDROBIN|IORING_ACCEPT_ROUNDROBIN) +\(EINVAL\) ' "$cover"
+	check "to the VFS, scheduler and io_uring maintainers" \
+		bash -c "grep -q 'brauner@kernel.org' '$cover' && grep -q 'peterz@infradead.org' '$cover' && grep -q 'axboe@kernel.dk' '$cover'"
+	check "cc linux-api, kselftest, io-uring, Jason Baron" \
+		bash -c "grep -q 'linux-api@vger' '$cover' && grep -q 'linux-kselftest@vger' '$cover' && grep -q 'io-uring@vger' '$cover' && grep -q 'jbaron@akamai.com' '$cover'"
 	check "man-pages patch to its maintainer" grep -q '^To: Alejandro Colomar <alx@kernel.org>' "$v1"/man-pages/*.patch
 	check "prints how to send, sends nothing" grep -q '^Nothing was sent' "$tmp/out"
 

@@ -377,8 +377,8 @@ static void ring_exit(struct ring *r)
 	r->fd = -1;
 }
 
-/* Returns 0, or -errno of io_uring_setup() or mmap(). */
-static int ring_init(struct ring *r)
+/* With IORING_SETUP_* @setup: 0, or -errno of io_uring_setup() or mmap(). */
+static int ring_init_flags(struct ring *r, unsigned int setup)
 {
 	struct io_uring_params par;
 	char *sq, *cq;
@@ -386,6 +386,7 @@ static int ring_init(struct ring *r)
 
 	memset(r, 0, sizeof(*r));
 	memset(&par, 0, sizeof(par));
+	par.flags = setup;
 	r->fd = syscall(__NR_io_uring_setup, RING_ENTRIES, &par);
 	if (r->fd < 0)
 		return -errno;
@@ -415,6 +416,11 @@ static int ring_init(struct ring *r)
 	r->cq_mask = (unsigned int *)(cq + par.cq_off.ring_mask);
 	r->cqes = (struct io_uring_cqe *)(cq + par.cq_off.cqes);
 	return 0;
+}
+
+static int ring_init(struct ring *r)
+{
+	return ring_init_flags(r, 0);
 }
 
 /* A zeroed SQE for @op on @fd, submitted by the next ring_submit(). */
@@ -578,6 +584,7 @@ struct pool_opts {
 	uint32_t events;	/* of the target's item */
 	uint32_t events0;	/* of worker 0's item instead, if set */
 	unsigned int uring;	/* IORING_ACCEPT_* of a ring each, not epoll */
+	unsigned int setup;	/* IORING_SETUP_* of those rings */
 };
 
 /* Shared with worker processes through a MAP_SHARED mapping. */
@@ -585,6 +592,8 @@ struct worker_state {
 	pid_t tid[NR_WORKERS];
 	int served[NR_WORKERS];		/* connections, or eventfd reads */
 	int hup[NR_WORKERS];
+	int busy[NR_WORKERS];		/* ring: stop reaping after a serve */
+	int resting[NR_WORKERS];	/* ring: does so now */
 };
 
 struct pool;
@@ -640,7 +649,7 @@ static int uring_worker_loop(struct pool *p, int idx)
 	struct ring r;
 	uint8_t id = idx;
 
-	if (ring_init(&r))
+	if (ring_init_flags(&r, p->o.setup))
 		return 1;
 	ring_accept(&r, p->target_fd, p->o.uring, UD_ACCEPT);
 	ring_sqe(&r, IORING_OP_POLL_ADD, p->stop_fd, UD_STOP)->poll32_events =
@@ -665,6 +674,13 @@ static int uring_worker_loop(struct pool *p, int idx)
 		close(cqe.res);
 		if (!(cqe.flags & IORING_CQE_F_MORE))
 			return 1;
+		/* Busy elsewhere: no io_uring_enter(), so no CQE reaped. */
+		while (__atomic_load_n(&p->st->busy[idx], __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&p->st->resting[idx], 1,
+					 __ATOMIC_RELEASE);
+			usleep(1000);
+		}
+		__atomic_store_n(&p->st->resting[idx], 0, __ATOMIC_RELEASE);
 	}
 }
 
@@ -1730,23 +1746,38 @@ TEST_F_TIMEOUT(workers, close_with_waiters, 60)
  * the held connection is accepted by the next ring woken, nothing is
  * lost, and the stopped ring, never rotated since, is first once it runs.
  */
-TEST_F_TIMEOUT(workers, uring_stopped_ring_skipped, 60)
+/*
+ * Start ring workers whose accepts have @flags, stop worker 0, whose ring
+ * is first on the socket's queue, and make the connection that its ring
+ * takes: returns it, or -1 if the test was skipped.
+ */
+static int uring_stop_first_ring(struct __test_metadata *_metadata,
+				 struct pool *p, unsigned int flags)
 {
-	const struct pool_opts o = { .uring = ACCEPT_RR };
-	int count[NR_WORKERS] = { 0 }, order[NR_EVENTS];
-	struct pool *p = &self->pool;
-	int n, ret, held, id;
+	const struct pool_opts o = { .uring = flags };
+	int ret, held;
 
-	if (!need_uring_accept(_metadata, ACCEPT_RR) ||
+	if (!need_uring_accept(_metadata, flags) ||
 	    !need_proc_syscall(_metadata, false))
-		return;
+		return -1;
 	ret = pool_start(p, &o);
 	ASSERT_EQ(0, ret) TH_LOG("starting workers: %s", strerror(-ret));
-
 	ASSERT_EQ(0, kill(p->pid[0], SIGSTOP));
 	ASSERT_TRUE(wait_stopped(p->pid[0]));
 	held = connect_client(p->port);
 	ASSERT_LE(0, held);
+	return held;
+}
+
+TEST_F_TIMEOUT(workers, uring_stopped_ring_skipped, 60)
+{
+	int count[NR_WORKERS] = { 0 }, order[NR_EVENTS];
+	struct pool *p = &self->pool;
+	int n, held, id;
+
+	held = uring_stop_first_ring(_metadata, p, ACCEPT_RR);
+	if (held < 0)
+		return;
 	n = sequential(p, (NR_WORKERS - 1) * ROUNDS, 1U << 0, order, count);
 	ASSERT_EQ((NR_WORKERS - 1) * ROUNDS, n)
 		TH_LOG("so far: %s", fmt_order(order, n));
@@ -1767,6 +1798,63 @@ TEST_F_TIMEOUT(workers, uring_stopped_ring_skipped, 60)
 }
 
 /*
+ * The same with a ring that stops reaping its CQEs: with
+ * IORING_SETUP_DEFER_TASKRUN its task work runs only when its task waits
+ * in io_uring_enter(), so a worker busy elsewhere takes the one wakeup of
+ * its next turn, which it cannot handle, and is passed over after that.
+ */
+TEST_F_TIMEOUT(workers, uring_busy_ring_skipped, 60)
+{
+	const struct pool_opts o = {
+		.uring = ACCEPT_RR,
+		.setup = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+	};
+	int count[NR_WORKERS] = { 0 }, order[NR_EVENTS];
+	long long deadline = now_ms() + WAIT_MS;
+	struct pool *p = &self->pool;
+	int n, ret, held, id;
+	struct ring r;
+
+	if (!need_uring_accept(_metadata, ACCEPT_RR) ||
+	    !need_proc_syscall(_metadata, false))
+		return;
+	ret = ring_init_flags(&r, o.setup);
+	if (ret == -EINVAL)
+		SKIP(return, "io_uring lacks IORING_SETUP_DEFER_TASKRUN");
+	ASSERT_EQ(0, ret);
+	ring_exit(&r);
+	ret = pool_start(p, &o);
+	ASSERT_EQ(0, ret) TH_LOG("starting workers: %s", strerror(-ret));
+
+	/* Worker 0 serves one connection, then stops reaping. */
+	__atomic_store_n(&p->st->busy[0], 1, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, connect_once(p->port));
+	while (!__atomic_load_n(&p->st->resting[0], __ATOMIC_ACQUIRE))
+		ASSERT_GT(deadline, now_ms()) TH_LOG("worker 0 not resting");
+	/* Rings 1 to 3 take their turns; ring 0's turn is this one. */
+	n = sequential(p, NR_WORKERS - 1, 1U << 0, order, count);
+	ASSERT_EQ(NR_WORKERS - 1, n);
+	held = connect_client(p->port);
+	ASSERT_LE(0, held);
+	memset(count, 0, sizeof(count));
+	n = sequential(p, (NR_WORKERS - 1) * ROUNDS, 1U << 0, order, count);
+	ASSERT_EQ((NR_WORKERS - 1) * ROUNDS, n)
+		TH_LOG("so far: %s", fmt_order(order, n));
+	report("uring_multishot_roundrobin", "worker0_busy", count);
+	EXPECT_EQ(0, count[0]);
+	EXPECT_EQ(-1, rotation_break(order, n, ALL_WORKERS & ~1U))
+		TH_LOG("%s", fmt_order(order, n));
+	id = read_worker(held);
+	EXPECT_LT(0, id) TH_LOG("the held connection: %d", id);
+	EXPECT_EQ(1, served(p, 0));
+
+	__atomic_store_n(&p->st->busy[0], 0, __ATOMIC_RELEASE);
+	n = sequential(p, NR_WORKERS, 0, order, count);
+	ASSERT_EQ(NR_WORKERS, n);
+	EXPECT_EQ(0, order[0]) TH_LOG("worker 0 lost its place");
+}
+
+/*
  * The same without IORING_ACCEPT_ROUNDROBIN: how long a connection made
  * after the one the stopped ring took waits is reported, not checked (it
  * waits for that ring: every wakeup still ends at its entry); only that
@@ -1774,21 +1862,13 @@ TEST_F_TIMEOUT(workers, uring_stopped_ring_skipped, 60)
  */
 TEST_F_TIMEOUT(workers, uring_plain_stopped_ring, 60)
 {
-	const struct pool_opts o = { .uring = IORING_ACCEPT_MULTISHOT };
 	struct pollfd pfd = { .events = POLLIN };
 	struct pool *p = &self->pool;
 	int ret, held;
 
-	if (!need_uring_accept(_metadata, IORING_ACCEPT_MULTISHOT) ||
-	    !need_proc_syscall(_metadata, false))
+	held = uring_stop_first_ring(_metadata, p, IORING_ACCEPT_MULTISHOT);
+	if (held < 0)
 		return;
-	ret = pool_start(p, &o);
-	ASSERT_EQ(0, ret) TH_LOG("starting workers: %s", strerror(-ret));
-
-	ASSERT_EQ(0, kill(p->pid[0], SIGSTOP));
-	ASSERT_TRUE(wait_stopped(p->pid[0]));
-	held = connect_client(p->port);
-	ASSERT_LE(0, held);
 	ASSERT_TRUE(wait_idle(p, 1U << 0));
 	pfd.fd = connect_client(p->port);
 	ASSERT_LE(0, pfd.fd);
