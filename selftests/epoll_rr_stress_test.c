@@ -380,10 +380,12 @@ enum { UD_ACCEPT = 1, UD_CANCEL };
 
 /*
  * Cancel the multishot accept while connections arrive, serving those it
- * still took, and every other time close the ring too, its accept
- * queued.  Never killed by the supervisor: its ring may hold many
- * accepted connections, which a kill -9 would drop.  Returns false if
- * the ring could not be re-created.
+ * still took, and every other time then close the ring and make a new
+ * one.  Not with the accept queued: the connections it accepted in the
+ * meantime would stay open in this process, their CQEs gone with the
+ * ring.  Never killed by the supervisor, for the same reason: its ring
+ * may hold many accepted connections, which a kill -9 would drop.
+ * Returns false if the ring could not be re-created.
  */
 static bool uring_leave(struct ctx *c, struct io_uring *ring, bool exit)
 {
