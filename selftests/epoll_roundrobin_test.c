@@ -1739,13 +1739,32 @@ TEST_F_TIMEOUT(workers, close_with_waiters, 60)
 }
 
 /*
- * IORING_ACCEPT_ROUNDROBIN: a ring whose process is stopped still takes
- * the first wakeup that reaches it (its task work cannot run, and the
- * connection waits in the queue), then goes behind the others and is
- * passed over while that wakeup is pending: the others rotate strictly,
- * the held connection is accepted by the next ring woken, nothing is
- * lost, and the stopped ring, never rotated since, is first once it runs.
+ * Start ring workers with @o; false if the test was skipped (no io_uring,
+ * no accept flags @o->uring, no setup flags @o->setup, no
+ * /proc/<pid>/syscall).
  */
+static bool uring_pool_start(struct __test_metadata *_metadata,
+			     struct pool *p, const struct pool_opts *o)
+{
+	struct ring r;
+	int ret;
+
+	if (!need_uring_accept(_metadata, o->uring) ||
+	    !need_proc_syscall(_metadata, false))
+		return false;
+	if (o->setup) {
+		ret = ring_init_flags(&r, o->setup);
+		if (ret == -EINVAL)
+			SKIP(return false, "io_uring lacks IORING_SETUP_* 0x%x",
+			     o->setup);
+		ASSERT_EQ(0, ret);
+		ring_exit(&r);
+	}
+	ret = pool_start(p, o);
+	ASSERT_EQ(0, ret) TH_LOG("starting workers: %s", strerror(-ret));
+	return true;
+}
+
 /*
  * Start ring workers whose accepts have @flags, stop worker 0, whose ring
  * is first on the socket's queue, and make the connection that its ring
@@ -1755,13 +1774,10 @@ static int uring_stop_first_ring(struct __test_metadata *_metadata,
 				 struct pool *p, unsigned int flags)
 {
 	const struct pool_opts o = { .uring = flags };
-	int ret, held;
+	int held;
 
-	if (!need_uring_accept(_metadata, flags) ||
-	    !need_proc_syscall(_metadata, false))
+	if (!uring_pool_start(_metadata, p, &o))
 		return -1;
-	ret = pool_start(p, &o);
-	ASSERT_EQ(0, ret) TH_LOG("starting workers: %s", strerror(-ret));
 	ASSERT_EQ(0, kill(p->pid[0], SIGSTOP));
 	ASSERT_TRUE(wait_stopped(p->pid[0]));
 	held = connect_client(p->port);
@@ -1769,32 +1785,63 @@ static int uring_stop_first_ring(struct __test_metadata *_metadata,
 	return held;
 }
 
-TEST_F_TIMEOUT(workers, uring_stopped_ring_skipped, 60)
+/*
+ * Ring 0 took the wakeup of connection @held and cannot handle it: the
+ * other rings take the next sequential connections in strict rotation
+ * (reported as test @test), one of them @held too, and ring 0 has served
+ * @served0 connections in all.
+ */
+static void others_take_over(struct __test_metadata *_metadata,
+			     struct pool *p, int held, const char *test,
+			     int served0)
 {
 	int count[NR_WORKERS] = { 0 }, order[NR_EVENTS];
-	struct pool *p = &self->pool;
-	int n, held, id;
+	int n, id;
 
-	held = uring_stop_first_ring(_metadata, p, ACCEPT_RR);
-	if (held < 0)
-		return;
 	n = sequential(p, (NR_WORKERS - 1) * ROUNDS, 1U << 0, order, count);
 	ASSERT_EQ((NR_WORKERS - 1) * ROUNDS, n)
 		TH_LOG("so far: %s", fmt_order(order, n));
-	report("uring_multishot_roundrobin", "worker0_stopped", count);
+	report("uring_multishot_roundrobin", test, count);
 	EXPECT_EQ(0, count[0]);
 	EXPECT_EQ(-1, rotation_break(order, n, ALL_WORKERS & ~1U))
 		TH_LOG("%s", fmt_order(order, n));
 	id = read_worker(held);
 	EXPECT_LT(0, id) TH_LOG("the held connection: %d", id);
-	EXPECT_EQ(0, served(p, 0));
+	EXPECT_EQ(served0, served(p, 0));
+}
 
-	ASSERT_EQ(0, kill(p->pid[0], SIGCONT));
+/* Ring 0 runs again: it kept its place, first, and all rotate. */
+static void first_again(struct __test_metadata *_metadata, struct pool *p)
+{
+	int count[NR_WORKERS] = { 0 }, order[NR_WORKERS];
+	int n;
+
 	n = sequential(p, NR_WORKERS, 0, order, count);
 	ASSERT_EQ(NR_WORKERS, n);
 	EXPECT_EQ(0, order[0]) TH_LOG("worker 0 lost its place");
 	EXPECT_EQ(-1, rotation_break(order, n, ALL_WORKERS))
 		TH_LOG("%s", fmt_order(order, n));
+}
+
+/*
+ * IORING_ACCEPT_ROUNDROBIN: a ring whose process is stopped still takes
+ * the first wakeup that reaches it (its task work cannot run, and the
+ * connection waits in the queue), then goes behind the others and is
+ * passed over while that wakeup is pending: the others rotate strictly,
+ * the held connection is accepted by the next ring woken, nothing is
+ * lost, and the stopped ring, never rotated since, is first once it runs.
+ */
+TEST_F_TIMEOUT(workers, uring_stopped_ring_skipped, 60)
+{
+	struct pool *p = &self->pool;
+	int held;
+
+	held = uring_stop_first_ring(_metadata, p, ACCEPT_RR);
+	if (held < 0)
+		return;
+	others_take_over(_metadata, p, held, "worker0_stopped", 0);
+	ASSERT_EQ(0, kill(p->pid[0], SIGCONT));
+	first_again(_metadata, p);
 }
 
 /*
@@ -1812,20 +1859,10 @@ TEST_F_TIMEOUT(workers, uring_busy_ring_skipped, 60)
 	int count[NR_WORKERS] = { 0 }, order[NR_EVENTS];
 	long long deadline = now_ms() + WAIT_MS;
 	struct pool *p = &self->pool;
-	int n, ret, held, id;
-	struct ring r;
+	int n, held;
 
-	if (!need_uring_accept(_metadata, ACCEPT_RR) ||
-	    !need_proc_syscall(_metadata, false))
+	if (!uring_pool_start(_metadata, p, &o))
 		return;
-	ret = ring_init_flags(&r, o.setup);
-	if (ret == -EINVAL)
-		SKIP(return, "io_uring lacks IORING_SETUP_DEFER_TASKRUN");
-	ASSERT_EQ(0, ret);
-	ring_exit(&r);
-	ret = pool_start(p, &o);
-	ASSERT_EQ(0, ret) TH_LOG("starting workers: %s", strerror(-ret));
-
 	/* Worker 0 serves one connection, then stops reaping. */
 	__atomic_store_n(&p->st->busy[0], 1, __ATOMIC_RELEASE);
 	ASSERT_EQ(0, connect_once(p->port));
@@ -1836,22 +1873,9 @@ TEST_F_TIMEOUT(workers, uring_busy_ring_skipped, 60)
 	ASSERT_EQ(NR_WORKERS - 1, n);
 	held = connect_client(p->port);
 	ASSERT_LE(0, held);
-	memset(count, 0, sizeof(count));
-	n = sequential(p, (NR_WORKERS - 1) * ROUNDS, 1U << 0, order, count);
-	ASSERT_EQ((NR_WORKERS - 1) * ROUNDS, n)
-		TH_LOG("so far: %s", fmt_order(order, n));
-	report("uring_multishot_roundrobin", "worker0_busy", count);
-	EXPECT_EQ(0, count[0]);
-	EXPECT_EQ(-1, rotation_break(order, n, ALL_WORKERS & ~1U))
-		TH_LOG("%s", fmt_order(order, n));
-	id = read_worker(held);
-	EXPECT_LT(0, id) TH_LOG("the held connection: %d", id);
-	EXPECT_EQ(1, served(p, 0));
-
+	others_take_over(_metadata, p, held, "worker0_busy", 1);
 	__atomic_store_n(&p->st->busy[0], 0, __ATOMIC_RELEASE);
-	n = sequential(p, NR_WORKERS, 0, order, count);
-	ASSERT_EQ(NR_WORKERS, n);
-	EXPECT_EQ(0, order[0]) TH_LOG("worker 0 lost its place");
+	first_again(_metadata, p);
 }
 
 /*
