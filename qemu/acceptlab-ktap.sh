@@ -4,9 +4,9 @@
 # with a "# distribution" line per run for the before/after table.  A model
 # the kernel lacks is a SKIP with acceptlab's reason; any other failure is
 # "not ok".
-set -- blocking epoll epoll_exclusive epoll_roundrobin epoll_shared \
-	epoll_shared_fifo reuseport reuseport_cbpf uring uring_multishot \
-	uring_multishot_roundrobin
+set -- blocking poll epoll epoll_exclusive epoll_roundrobin epoll_shared \
+	epoll_shared_fifo reuseport reuseport_cbpf reuseport_ebpf_rr uring \
+	uring_multishot uring_multishot_roundrobin
 echo "TAP version 13"
 echo "1..$#"
 n=0

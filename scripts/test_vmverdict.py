@@ -266,6 +266,37 @@ class VerdictTest(unittest.TestCase):
         self.assertTrue(out.rstrip().endswith(
             "9 passed, 0 failed, 4 skipped"), out)
 
+    # acceptlab_models' row of the eBPF alternative, as qemu/acceptlab-ktap.sh
+    # prints it, appended to a log.
+    @staticmethod
+    def with_ebpf_row(log, row):
+        return log.replace("vmtest: end", "vmtest: run acceptlab_models\n1..1\n"
+                           + row + "vmtest: exit acceptlab_models rc=0\n"
+                           "vmtest: end")
+
+    def test_debug_kernel_may_lack_bpf_only(self):
+        skip = "ok 1 acceptlab.reuseport_ebpf_rr # SKIP kernel lacks bpf() " \
+            "(CONFIG_BPF_SYSCALL)\n"
+        rc, out = verdict_of({"debug": self.with_ebpf_row(GOOD_DEBUG, skip)})
+        self.assertEqual(rc, 0, out)
+        for kernel, log in (("baseline", GOOD_BASELINE),
+                            ("patched", GOOD_PATCHED)):
+            self.assert_fails({kernel: self.with_ebpf_row(log, skip)},
+                              "skipped where it must run")
+
+    def test_ebpf_round_robin_must_take_exact_turns(self):
+        row = ("# distribution reuseport_ebpf_rr acceptlab_sequential: "
+               "{} jain=1.000\nok 1 acceptlab.reuseport_ebpf_rr\n")
+        rc, out = verdict_of({"patched": self.with_ebpf_row(
+            GOOD_PATCHED, row.format("10 10 10 10"))})
+        self.assertEqual(rc, 0, out)
+        # The row's test and the exact-turns check.
+        self.assertTrue(out.rstrip().endswith("16 passed, 0 failed, 0 skipped"),
+                        out)
+        self.assert_fails({"baseline": self.with_ebpf_row(
+            GOOD_BASELINE, row.format("9 11 10 10"))},
+            "reuseport_ebpf_rr: [9 11 10 10]")
+
     def test_fair_plain_exclusive_fails_on_every_kernel(self):
         for kernel, log in (("baseline", GOOD_BASELINE),
                             ("patched", GOOD_PATCHED)):

@@ -67,11 +67,15 @@ SPLAT = re.compile(
 BASELINE_SKIP = re.compile(
     r"^kernel lacks (EPOLLROUNDROBIN|EPOLL_WAKE_FIFO|IORING_ACCEPT_ROUNDROBIN)"
     r"(?: \(.*\))?$")
+# ... and on the debug kernel, which leaves BPF out (qemu/debug.config):
+# acceptlab's reuseport_ebpf_rr.
+DEBUG_SKIP = re.compile(r"^kernel lacks bpf\(\) \(CONFIG_BPF_SYSCALL\)$")
 # The distributions that show the problem, and whose: see judge().
 SELFTEST = "epoll_roundrobin_test"
 UNFAIR = {("procs_exclusive", "sequential"): "plain EPOLLEXCLUSIVE: one worker",
           ("uring_multishot", "sequential"):
           "multishot accept without IORING_ACCEPT_ROUNDROBIN: one ring"}
+ACCEPTLAB, EBPF_RR = "acceptlab_models", "reuseport_ebpf_rr"
 # The nginx rows the verdict judges (qemu/nginx-ktap.sh).
 NGINX_PLAIN, NGINX_SHIM = "nginx_noreorder", "nginx_shim"
 NGINX_ROWS = ["nginx_stock", NGINX_PLAIN, NGINX_SHIM, "nginx_stock_clogged",
@@ -205,7 +209,8 @@ def judge(kernel, log, smp, verdict):
                     ([] if rerun is None else [f"not ok again alone (rc={rerun})"])))
             elif r["directive"] != "SKIP":
                 verdict.add(kernel, test, "pass")
-            elif kernel == "baseline" and BASELINE_SKIP.match(r["reason"]):
+            elif kernel == "baseline" and BASELINE_SKIP.match(r["reason"]) or \
+                    kernel == "debug" and DEBUG_SKIP.match(r["reason"]):
                 verdict.add(kernel, test, "skip", r["reason"])
             else:
                 verdict.add(kernel, test, "fail",
@@ -223,6 +228,13 @@ def judge(kernel, log, smp, verdict):
                   d is not None and sum(d) > 0 and max(d) == sum(d),
                   f"{SELFTEST} printed no '# distribution {' '.join(key)}'"
                   if d is None else f"{' '.join(key)}: {bracketed(d)}")
+    # The userspace alternative: round-robin by eBPF over a SO_REUSEPORT
+    # group takes exact turns when every worker waits, on any kernel.
+    for d in log["programs"].get(ACCEPTLAB, {}).get("distributions", []):
+        if d["model"] == EBPF_RR and d["test"] == "acceptlab_sequential":
+            check("SO_REUSEPORT steered round-robin by eBPF: exact turns",
+                  sum(d["counts"]) > 0 and len(set(d["counts"])) == 1,
+                  f"{EBPF_RR}: {bracketed(d['counts'])}")
     if "nginx" in log["programs"]:
         judge_nginx(kernel, log, check)
 

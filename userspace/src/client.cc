@@ -1,5 +1,6 @@
 #include "client.h"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "net.h"
@@ -20,10 +22,25 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kIoTimeoutS = 5; // per connection: a lost one fails, not hangs
 
-std::string io_error(const char *what)
+// A failed connection: which count of Failures it goes to, and why.
+struct Failure {
+	uint64_t Failures::*kind = nullptr; // nullptr: no failure
+	std::string what;
+	explicit operator bool() const { return kind; }
+};
+
+Failure io_error(const char *what)
 {
-	return std::string(what) + ": " +
-	       (errno == EAGAIN ? "timed out after 5 s" : std::strerror(errno));
+	int err = errno;
+	auto kind = err == EAGAIN ? &Failures::unanswered :
+		    err == ECONNRESET || err == EPIPE ? &Failures::reset : &Failures::other;
+	return {kind, std::string(what) + ": " +
+			      (err == EAGAIN ? "timed out after 5 s" : std::strerror(err))};
+}
+
+Failure other(std::string what)
+{
+	return {&Failures::other, std::move(what)};
 }
 
 // Read `n` bytes, or up to EOF when `to_eof`; the count read, or -1.
@@ -47,8 +64,8 @@ int64_t read_body(int s, uint64_t n, bool to_eof, std::string &pending)
 // One request on connection s; `last` is the last one on it.  Raw: send
 // request_bytes, read response_bytes (to EOF when the server answers once
 // and closes).  HTTP: GET, read the head and Content-Length of body, with
-// "Connection: close" on the last request.  Empty string on success.
-std::string one_request(const ClientConfig &cfg, int s, bool last)
+// "Connection: close" on the last request.
+Failure one_request(const ClientConfig &cfg, int s, bool last)
 {
 	std::string pending;
 	bool to_eof;
@@ -62,11 +79,11 @@ std::string one_request(const ClientConfig &cfg, int s, bool last)
 		while ((end = pending.find("\r\n\r\n")) == std::string::npos) {
 			ssize_t r = read(s, buf, sizeof(buf));
 			if (r <= 0)
-				return r ? io_error("read") : "connection closed before the response";
+				return r ? io_error("read") : other("connection closed before the response");
 			pending.append(buf, r);
 		}
 		if (!pending.starts_with("HTTP/1.1 200 "))
-			return "not an HTTP 200 response";
+			return other("not an HTTP 200 response");
 		pending.erase(0, end + 4);
 		to_eof = last;
 	} else {
@@ -83,16 +100,16 @@ std::string one_request(const ClientConfig &cfg, int s, bool last)
 	if (got < 0)
 		return io_error("read");
 	if (uint64_t(got) != cfg.response_bytes)
-		return "response of " + std::to_string(got) + " bytes, expected " +
-		       std::to_string(cfg.response_bytes);
+		return other("response of " + std::to_string(got) + " bytes, expected " +
+			     std::to_string(cfg.response_bytes));
 	return {};
 }
 
-Fd open_connection(const ClientConfig &cfg, std::string &err)
+Fd open_connection(const ClientConfig &cfg, Failure &err)
 {
 	Fd s = connect_tcp(cfg.port);
 	if (!s) {
-		err = std::string("connect: ") + std::strerror(errno);
+		err = {&Failures::refused, std::string("connect: ") + std::strerror(errno)};
 		return s;
 	}
 	timeval tv{.tv_sec = kIoTimeoutS, .tv_usec = 0};
@@ -102,6 +119,31 @@ Fd open_connection(const ClientConfig &cfg, std::string &err)
 }
 
 } // namespace
+
+std::vector<Fd> open_idle(uint16_t port, uint64_t count,
+			  const std::function<bool(uint64_t)> &pace)
+{
+	std::vector<Fd> idle;
+	idle.reserve(count);
+	for (uint64_t i = 0; i < count; i++) {
+		uint32_t source = INADDR_LOOPBACK + 1 + i / kIdlePerSource;
+		Fd s = connect_tcp(port, source);
+		if (!s) {
+			int err = errno;
+			std::string addr = "127.0.0." + std::to_string(source & 0xff);
+			throw std::runtime_error(
+				"idle connection " + std::to_string(i + 1) + " of " +
+				std::to_string(count) + " from " + addr + ": " + std::strerror(err) +
+				(err == EMFILE ? " (the open files limit)" :
+				 err == EADDRNOTAVAIL ? " (no free local port)" : ""));
+		}
+		idle.push_back(std::move(s));
+		if (idle.size() % kIdleBatch == 0 && pace && !pace(idle.size()))
+			throw std::runtime_error("the server stopped accepting idle connections (" +
+						 std::to_string(idle.size()) + " open)");
+	}
+	return idle;
+}
 
 ClientResult run_client(const ClientConfig &cfg)
 {
@@ -121,6 +163,7 @@ ClientResult run_client(const ClientConfig &cfg)
 	auto client = [&] {
 		std::vector<uint64_t> lat;
 		uint64_t failed = 0, completed = 0;
+		Failures failures;
 		std::string err;
 		for (;;) {
 			uint64_t k = next.fetch_add(1);
@@ -150,30 +193,34 @@ ClientResult run_client(const ClientConfig &cfg)
 			// A connection carries requests_per_connection requests;
 			// each request's latency counts from its own start, the
 			// first from the connection's intended start.
-			std::string e;
+			Failure e;
 			Fd s = open_connection(cfg, e);
 			for (unsigned r = 0; s && r < cfg.requests_per_connection; r++) {
 				bool last = r + 1 == cfg.requests_per_connection;
 				e = one_request(cfg, s.get(), last);
-				if (!e.empty())
+				if (e)
 					break;
 				auto done = Clock::now();
 				lat.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
 						      done - due).count());
 				due = done;
 			}
-			if (e.empty()) {
+			if (!e) {
 				completed++;
 			} else {
 				failed++;
+				failures.*e.kind += 1;
 				if (err.empty())
-					err = e;
+					err = e.what;
 			}
 		}
 		std::lock_guard lock(mu);
 		res.latency_ns.insert(res.latency_ns.end(), lat.begin(), lat.end());
 		res.failed += failed;
 		res.completed += completed;
+		for (auto kind : {&Failures::refused, &Failures::reset, &Failures::unanswered,
+				  &Failures::other})
+			res.failures.*kind += failures.*kind;
 		if (res.first_error.empty())
 			res.first_error = err;
 	};

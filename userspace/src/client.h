@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "fd.h"
+
 namespace lab {
 
 struct ClientConfig {
@@ -25,10 +27,20 @@ struct ClientConfig {
 	std::function<bool()> before_each;
 };
 
+// How a connection failed.
+struct Failures {
+	uint64_t refused = 0;    // connect() failed: no listener took the SYN
+	uint64_t reset = 0;      // established, then reset (ECONNRESET, EPIPE)
+	uint64_t unanswered = 0; // established, no answer within 5 s
+	uint64_t other = 0;      // closed early, a short or wrong response
+	uint64_t total() const { return refused + reset + unanswered + other; }
+};
+
 struct ClientResult {
 	uint64_t completed = 0; // connections that carried all their requests
 	uint64_t requests = 0;
-	uint64_t failed = 0;
+	uint64_t failed = 0;    // failures.total(), and ended by before_each
+	Failures failures;
 	double elapsed_s = 0;
 	bool timed_out = false;
 	std::string first_error;
@@ -38,5 +50,15 @@ struct ClientResult {
 };
 
 ClientResult run_client(const ClientConfig &cfg);
+
+// Opens `count` connections to 127.0.0.1:port that never send anything,
+// from source addresses 127.0.0.2, 127.0.0.3, ... (kIdlePerSource each) so
+// that no address pair runs out of local ports.  Calls `pace` with the
+// number open after each kIdleBatch (false: give up).  Throws
+// std::runtime_error with a one-line reason.
+constexpr uint64_t kIdlePerSource = 10000;
+constexpr uint64_t kIdleBatch = 1000;
+std::vector<Fd> open_idle(uint16_t port, uint64_t count,
+			  const std::function<bool(uint64_t)> &pace);
 
 } // namespace lab

@@ -1,21 +1,27 @@
 // acceptlab: put an accept model under real connection load on 127.0.0.1
 // and report the per-worker distribution, fairness, throughput and latency.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "chart.h"
 #include "client.h"
+#include "netns.h"
 #include "options.h"
 #include "report.h"
+#include "restarts.h"
 #include "server.h"
 
 namespace {
@@ -91,7 +97,7 @@ int finish(lab::RunResult &r)
 {
 	if (r.client.timed_out)
 		r.incomplete = "stopped by --timeout before all connections were made";
-	else if (r.client.failed)
+	else if (r.client.failed && !r.options.restart_every_ms) // restarts: measured
 		r.incomplete = std::to_string(r.client.failed) + " connections failed";
 	for (size_t i = 0; i < r.workers.size() && r.incomplete.empty(); i++)
 		if (r.workers[i].error)
@@ -142,6 +148,48 @@ int load(const lab::RunOptions &o)
 	return finish(r);
 }
 
+// Raises RLIMIT_NOFILE (soft, and hard as root) to `need` if below it;
+// workers forked later inherit it.  A one-line reason if it cannot.
+std::optional<std::string> ensure_open_files(rlim_t need)
+{
+	rlimit rl{};
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur >= need)
+		return std::nullopt;
+	rlimit want{need, std::max(need, rl.rlim_max)};
+	if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+		return std::nullopt;
+	return "needs " + std::to_string(need) + " open files; RLIMIT_NOFILE allows " +
+	       std::to_string(rl.rlim_max) + " (raise it with ulimit -n, or run as root)";
+}
+
+// Opens the idle connections, each batch once the server has taken all
+// but a backlog's worth of those before it (a full accept queue would
+// drop SYNs and stall the client a second each), then waits until the
+// server has accepted all of them.
+std::vector<lab::Fd> open_idle(const lab::Server &server, uint64_t count)
+{
+	auto accepted_at_least = [&server](uint64_t n) {
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+		while (server.accepted() < n) {
+			if (std::chrono::steady_clock::now() > deadline)
+				return false;
+			std::this_thread::sleep_for(std::chrono::milliseconds(1));
+		}
+		return true;
+	};
+	auto idle = lab::open_idle(server.port(), count, [&](uint64_t open) {
+		if (open % 5000 == 0)
+			std::cerr << "acceptlab: " << open << " of " << count
+				  << " idle connections open\n";
+		return accepted_at_least(open - std::min(open, lab::kIdleBatch));
+	});
+	if (!accepted_at_least(count))
+		throw std::runtime_error("the server accepted " + std::to_string(server.accepted()) +
+					 " of " + std::to_string(count) + " idle connections in 30 s");
+	return idle;
+}
+
 int run(const lab::RunOptions &o)
 {
 	if (o.load_only)
@@ -159,6 +207,21 @@ int run(const lab::RunOptions &o)
 	sc.clog_ms = o.clog_ms;
 	sc.clog_every = o.clog_every;
 	sc.port = o.port;
+	sc.hold = o.idle > 0;
+	if (o.idle) {
+		// The client's idle and load connections, and a worker that
+		// holds every idle one.
+		if (auto why = ensure_open_files(o.idle + o.concurrency + 256)) {
+			std::cerr << "acceptlab: --idle " << o.idle << ": " << *why << "\n";
+			return kExitFailed;
+		}
+	}
+	if (o.tcp_migrate_req >= 0) {
+		if (auto why = lab::enter_private_netns(o.tcp_migrate_req)) {
+			std::cerr << "acceptlab: --tcp-migrate-req: " << *why << "\n";
+			return kExitFailed;
+		}
+	}
 	// serve: wait for the duration or SIGINT/SIGTERM, taken synchronously.
 	sigset_t stop_signals;
 	sigemptyset(&stop_signals);
@@ -191,8 +254,24 @@ int run(const lab::RunOptions &o)
 			cc.before_each = [&server] {
 				return server.wait_idle(std::chrono::seconds(10));
 			};
-		r.client = lab::run_client(cc);
+		std::vector<lab::Fd> idle;
+		std::vector<lab::WorkerStats> idle_phase(o.workers);
+		if (o.idle) {
+			idle = open_idle(server, o.idle);
+			idle_phase = server.stats();
+		}
+		if (o.restart_every_ms)
+			r.client = lab::load_with_restarts(server, cc, o.restart_every_ms, r.restarts);
+		else
+			r.client = lab::run_client(cc);
 		r.workers = server.stop();
+		// Accepts and wakeups count the measured connections only.
+		for (unsigned i = 0; i < r.workers.size(); i++) {
+			r.workers[i].accepts -= idle_phase[i].accepts;
+			r.workers[i].wakeups -= idle_phase[i].wakeups;
+			r.workers[i].empty_accepts -= idle_phase[i].empty_accepts;
+			r.workers[i].idle_held = idle_phase[i].accepts;
+		}
 	} catch (const std::exception &e) {
 		std::cerr << "acceptlab: " << e.what() << "\n";
 		return kExitFailed;

@@ -1,7 +1,6 @@
 #include "models.h"
 
 #include <liburing.h>
-#include <linux/filter.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -13,13 +12,16 @@
 
 #include "fd.h"
 #include "net.h"
+#include "steering.h"
 
 namespace lab {
 
 namespace {
 
-constexpr std::array<ModelInfo, 11> kModels{{
+constexpr std::array<ModelInfo, 13> kModels{{
 	{Model::blocking, "blocking", "blocking accept() on one shared socket (FIFO)"},
+	{Model::poll, "poll",
+	 "poll() per worker over a shared socket and every connection it holds"},
 	{Model::epoll, "epoll", "one epoll per worker on a shared socket, plain"},
 	{Model::epoll_exclusive, "epoll_exclusive",
 	 "one epoll per worker on a shared socket, EPOLLEXCLUSIVE"},
@@ -32,6 +34,8 @@ constexpr std::array<ModelInfo, 11> kModels{{
 	{Model::reuseport, "reuseport", "SO_REUSEPORT, one socket per worker (kernel hash)"},
 	{Model::reuseport_cbpf, "reuseport_cbpf",
 	 "SO_REUSEPORT steered by classic BPF: socket = CPU of the SYN mod workers"},
+	{Model::reuseport_ebpf_rr, "reuseport_ebpf_rr",
+	 "SO_REUSEPORT steered round-robin by an eBPF SK_REUSEPORT program"},
 	{Model::uring, "uring", "io_uring per worker, single-shot accept re-armed"},
 	{Model::uring_multishot, "uring_multishot", "io_uring per worker, multishot accept"},
 	{Model::uring_multishot_roundrobin, "uring_multishot_roundrobin",
@@ -76,6 +80,24 @@ std::optional<std::string> probe_cbpf()
 		return errno_text("SO_REUSEPORT", errno);
 	if (attach_reuseport_cbpf(s.get(), 1))
 		return errno_text("SO_ATTACH_REUSEPORT_CBPF", errno);
+	return std::nullopt;
+}
+
+// The whole setup on one listener: maps, program (through the verifier),
+// the socket in its slot, the attach.
+std::optional<std::string> probe_ebpf_rr()
+{
+	std::string why;
+	auto rr = ReuseportRoundRobin::create(1, why);
+	if (!rr)
+		return why;
+	Fd l = listen_tcp(0, nullptr, true, 1);
+	if (!l)
+		return errno_text("listen", errno);
+	if (rr->set(0, l.get()))
+		return errno_text("BPF_MAP_UPDATE_ELEM of the REUSEPORT_SOCKARRAY", errno);
+	if (rr->attach(l.get()))
+		return errno_text("SO_ATTACH_REUSEPORT_EBPF", errno);
 	return std::nullopt;
 }
 
@@ -154,6 +176,8 @@ std::optional<std::string> unsupported_reason(Model m)
 		return probe_wake_fifo();
 	case Model::reuseport_cbpf:
 		return probe_cbpf();
+	case Model::reuseport_ebpf_rr:
+		return probe_ebpf_rr();
 	case Model::uring:
 		return probe_uring(false);
 	case Model::uring_multishot:

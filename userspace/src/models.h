@@ -11,6 +11,7 @@ namespace lab {
 
 enum class Model {
 	blocking,                 // accept() on a shared blocking socket
+	poll,                     // poll() per worker over the socket and its connections
 	epoll,                    // epoll per worker, shared socket, plain
 	epoll_exclusive,          //   ... with EPOLLEXCLUSIVE
 	epoll_roundrobin,         //   ... with EPOLLEXCLUSIVE | EPOLLROUNDROBIN
@@ -18,6 +19,7 @@ enum class Model {
 	epoll_shared_fifo,        //   ... created with EPOLL_WAKE_FIFO
 	reuseport,                // SO_REUSEPORT, one socket per worker
 	reuseport_cbpf,           //   ... steered by a classic BPF program
+	reuseport_ebpf_rr,        //   ... round-robin by an eBPF SK_REUSEPORT program
 	uring,                    // io_uring per worker, single-shot accept
 	uring_multishot,          //   ... multishot accept
 	uring_multishot_roundrobin, //   ... with IORING_ACCEPT_ROUNDROBIN

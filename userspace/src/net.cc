@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include <linux/filter.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -47,10 +46,21 @@ Fd listen_tcp(uint16_t port, uint16_t *bound, bool reuseport, int backlog, bool 
 	return s;
 }
 
-Fd connect_tcp(uint16_t port)
+Fd connect_tcp(uint16_t port, uint32_t source)
 {
 	Fd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-	sockaddr_in a = loopback(port);
+	sockaddr_in a = loopback(port), src{};
+	src.sin_family = AF_INET;
+	src.sin_addr.s_addr = htonl(source);
+	int one = 1;
+	// The port is picked at connect(), for the whole 4-tuple.
+	if (s && source &&
+	    (setsockopt(s.get(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) ||
+	     bind(s.get(), reinterpret_cast<sockaddr *>(&src), sizeof(src)))) {
+		int err = errno;
+		s.reset();
+		errno = err;
+	}
 	if (s && connect(s.get(), reinterpret_cast<sockaddr *>(&a), sizeof(a))) {
 		int err = errno;
 		s.reset();
@@ -63,23 +73,14 @@ bool write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
 		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
 		if (w <= 0)
 			return false;
 		p += w;
 		n -= w;
 	}
 	return true;
-}
-
-int attach_reuseport_cbpf(int fd, unsigned sockets)
-{
-	sock_filter code[] = {
-		{BPF_LD | BPF_W | BPF_ABS, 0, 0, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_CPU)},
-		{BPF_ALU | BPF_MOD | BPF_K, 0, 0, sockets},
-		{BPF_RET | BPF_A, 0, 0, 0},
-	};
-	sock_fprog prog{sizeof(code) / sizeof(code[0]), code};
-	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
 }
 
 } // namespace lab

@@ -24,14 +24,11 @@ namespace lab {
 Fd listen_tcp(uint16_t port, uint16_t *bound, bool reuseport, int backlog,
 	      bool nonblock = false);
 
-// A blocking connection to 127.0.0.1:port; invalid Fd and errno on failure.
-Fd connect_tcp(uint16_t port);
+// A blocking connection to 127.0.0.1:port, from loopback address `source`
+// (host order; 0: the kernel's choice); invalid Fd and errno on failure.
+Fd connect_tcp(uint16_t port, uint32_t source = 0);
 
 // Writes all n bytes (retrying short writes); false on error or EOF.
 bool write_all(int fd, const char *p, size_t n);
-
-// Steer a SO_REUSEPORT group by the CPU that handles the SYN, modulo
-// `sockets`; 0 or -1 with errno.
-int attach_reuseport_cbpf(int fd, unsigned sockets);
 
 } // namespace lab

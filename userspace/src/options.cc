@@ -94,6 +94,20 @@ std::string usage()
 	     "  --work-us U           server CPU time per request, 0..1000000 (0)\n"
 	     "  --clog-ms X           worker 0 stalls X ms ... 0..10000 (0: never)\n"
 	     "  --clog-every Y        ... every Y requests, 0..1000000 (0: never)\n"
+	     "  --idle K              first open K connections, 0..1000000 (0), that\n"
+	     "                        never send and stay open through the run (from\n"
+	     "                        127.0.0.2, .3, ...: 10000 each); the workers\n"
+	     "                        hold them in their poll or epoll set.  Needs\n"
+	     "                        --request-bytes and model poll, epoll,\n"
+	     "                        epoll_exclusive or epoll_roundrobin\n"
+	     "  --restart-every MS    every MS ms, 10..60000, replace the next worker\n"
+	     "                        process as a zero-downtime restart does (the new\n"
+	     "                        one starts, then the old one stops accepting and\n"
+	     "                        exits); failed connections are then counted as\n"
+	     "                        lost (refused, reset, unanswered), not an error\n"
+	     "  --tcp-migrate-req N   run in a network namespace of its own (root)\n"
+	     "                        with net.ipv4.tcp_migrate_req = N (0 or 1): 1\n"
+	     "                        moves a closed reuseport listener's queue\n"
 	     "  --port P              port on 127.0.0.1, 0 = any free (0)\n"
 	     "  --timeout S           hard bound on the run, 1..3600 (120)\n"
 	     "  --json FILE           also write the result as JSON\n"
@@ -194,6 +208,9 @@ Parsed parse_args(const std::vector<std::string> &args)
 		{"--work-us", number(o.work_us, 0u, 1000000u)},
 		{"--clog-ms", number(o.clog_ms, 0u, 10000u)},
 		{"--clog-every", number(o.clog_every, 0u, 1000000u)},
+		{"--idle", number<uint64_t>(o.idle, 0, 1000000)},
+		{"--restart-every", number(o.restart_every_ms, 10u, 60000u)},
+		{"--tcp-migrate-req", number(o.tcp_migrate_req, 0, 1)},
 		{"--port", number(o.port, 0u, 65535u)},
 		{"--timeout", number(o.timeout_s, 1.0, 3600.0)},
 		{"--wait-idle",
@@ -243,8 +260,9 @@ Parsed parse_args(const std::vector<std::string> &args)
 			return ParseError{a + ": " + err};
 	}
 	if (o.load_only) {
-		static const char *server_side[] = {"--model",	  "--workers",	 "--threads",
-						    "--work-us",  "--clog-ms",	 "--clog-every"};
+		static const char *server_side[] = {"--model",	 "--workers",	    "--threads",
+						    "--work-us", "--clog-ms",	    "--clog-every",
+						    "--restart-every", "--tcp-migrate-req", "--idle"};
 		for (const char *opt : server_side)
 			if (std::find(given.begin(), given.end(), opt) != given.end())
 				return ParseError{std::string(opt) +
@@ -264,6 +282,27 @@ Parsed parse_args(const std::vector<std::string> &args)
 		return ParseError{"--keepalive needs --request-bytes of 1 or more"};
 	if ((o.clog_ms == 0) != (o.clog_every == 0))
 		return ParseError{"--clog-ms and --clog-every go together"};
+	if (o.serve_only && (o.restart_every_ms || o.tcp_migrate_req >= 0))
+		return ParseError{"--restart-every and --tcp-migrate-req are for run: serve's "
+				  "clients could not reach a namespace of its own"};
+	if (o.serve_only && o.idle)
+		return ParseError{"--idle is for run: serve has no client"};
+	if (o.idle && o.model != Model::poll && o.model != Model::epoll &&
+	    o.model != Model::epoll_exclusive && o.model != Model::epoll_roundrobin)
+		return ParseError{"--idle needs a model whose workers hold connections: poll, "
+				  "epoll, epoll_exclusive or epoll_roundrobin"};
+	if (o.idle && (o.request_bytes == 0 || o.http))
+		return ParseError{"--idle needs --request-bytes of 1 or more (and no --http): "
+				  "the server answers a held connection when it sends a request"};
+	if (o.model == Model::poll && o.http && !o.load_only)
+		return ParseError{"model poll answers raw requests; not with --http"};
+	if (o.restart_every_ms && o.threads)
+		return ParseError{"--restart-every replaces worker processes; not with --threads"};
+	if (o.restart_every_ms &&
+	    (o.model == Model::uring || o.model == Model::uring_multishot ||
+	     o.model == Model::uring_multishot_roundrobin))
+		return ParseError{"--restart-every: not for the io_uring models (a retiring "
+				  "worker would first have to cancel its accept and reap it)"};
 	return o;
 }
 
@@ -309,6 +348,10 @@ std::vector<std::string> echo(const RunOptions &o)
 			"work_us=" + std::to_string(o.work_us),
 			"clog_ms=" + std::to_string(o.clog_ms),
 			"clog_every=" + std::to_string(o.clog_every),
+			"idle=" + std::to_string(o.idle),
+			"restart_every_ms=" + std::to_string(o.restart_every_ms),
+			"tcp_migrate_req=" + (o.tcp_migrate_req < 0 ? std::string("unchanged") :
+								     std::to_string(o.tcp_migrate_req)),
 		});
 	}
 	kv.insert(kv.end(), {

@@ -83,8 +83,10 @@ nlohmann::json to_json(const RunResult &r)
 	for (const auto &w : r.workers)
 		workers.push_back({{"accepts", w.accepts}, {"requests", w.requests},
 				   {"wakeups", w.wakeups}, {"empty_accepts", w.empty_accepts},
-				   {"cpu_ns", w.cpu_ns}});
+				   {"cpu_ns", w.cpu_ns}, {"idle_held", w.idle_held}});
 	j["workers"] = workers;
+	if (r.options.restart_every_ms)
+		j["restarts"] = r.restarts;
 	auto acc = accepts_of(r.workers);
 	if (uint64_t total = sum(acc)) {
 		Wakeups wk = wakeups_of(r.workers);
@@ -100,6 +102,9 @@ nlohmann::json to_json(const RunResult &r)
 	const ClientResult &c = r.client;
 	j["client"] = {{"completed", c.completed}, {"requests", c.requests},
 		       {"failed", c.failed},
+		       {"failures", {{"refused", c.failures.refused}, {"reset", c.failures.reset},
+				     {"unanswered", c.failures.unanswered},
+				     {"other", c.failures.other}}},
 		       {"elapsed_s", c.elapsed_s}, {"first_error", c.first_error},
 		       {"connections_per_s", c.elapsed_s > 0 ? c.completed / c.elapsed_s : 0.0}};
 	if (!c.latency_ns.empty()) {
@@ -128,6 +133,12 @@ void print_report(std::ostream &out, const RunResult &r)
 		    << w.requests << std::setw(10) << w.wakeups << std::setw(10)
 		    << w.empty_accepts << std::setw(10) << fixed(w.cpu_ns / 1e6, 1) << "\n";
 	}
+	if (r.options.idle) {
+		out << "\nidle connections held:";
+		for (const auto &w : r.workers)
+			out << " " << w.idle_held;
+		out << " (not in accepts)\n";
+	}
 	if (total) {
 		Wakeups wk = wakeups_of(r.workers);
 		out << "\nwakeups: " << fixed(double(wk.wakeups) / total, 2)
@@ -148,6 +159,13 @@ void print_report(std::ostream &out, const RunResult &r)
 	    << " conn/s, " << fixed(c.elapsed_s > 0 ? c.requests / c.elapsed_s : 0, 1)
 	    << " req/s (" << c.completed << " connections, " << c.failed << " failed, "
 	    << fixed(c.elapsed_s, 3) << " s)\n";
+	if (r.options.restart_every_ms)
+		out << "restarts: " << r.restarts << " workers replaced, one every "
+		    << r.options.restart_every_ms << " ms\n";
+	if (c.failures.total() || r.options.restart_every_ms)
+		out << "lost connections: " << c.failures.total() << " (refused "
+		    << c.failures.refused << ", reset " << c.failures.reset << ", unanswered "
+		    << c.failures.unanswered << ", other " << c.failures.other << ")\n";
 	if (!c.first_error.empty())
 		out << "first client error: " << c.first_error << "\n";
 	if (!c.latency_ns.empty()) {

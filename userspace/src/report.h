@@ -20,6 +20,7 @@ struct RunResult {
 	unsigned vcpus = 0;
 	std::vector<WorkerStats> workers;
 	ClientResult client;
+	uint64_t restarts = 0; // workers replaced during the run (--restart-every)
 	// Empty when the run completed; else why its numbers are partial.
 	std::string incomplete;
 };

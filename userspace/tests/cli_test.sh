@@ -95,5 +95,37 @@ wait "$server" 2>/dev/null
 [ $? = 1 ] && grep -q '^INCOMPLETE: 3 connections failed' "$tmp/out" ||
 	{ failed=$((failed + 1)); echo "not ok - load of a closed port: $(tail -c 300 "$tmp/out")"; }
 
+# The alternatives: bad sizes and missing privileges are one line and
+# exit status 1, never a hang; small runs report what they measured.
+expect "idle without request bytes" 2 "$bin" run --model poll --idle 10
+need() { grep -q "$1" "$tmp/$2" || { failed=$((failed + 1)); echo "not ok - $3: $(head -c 300 "$tmp/$2")"; }; }
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	# Root could raise the hard limit; without CAP_SYS_RESOURCE it cannot.
+	expect "idle beyond the open files limit" 1 bash -c 'ulimit -n 300 &&
+		exec setpriv --bounding-set -sys_resource --inh-caps -sys_resource "$0" \
+		run --model poll --idle 1000 --request-bytes 1' "$bin"
+	need "needs 1264 open files; RLIMIT_NOFILE allows 300" err "fd limit not named"
+	expect "migrate without CAP_SYS_ADMIN" 1 setpriv --bounding-set -sys_admin \
+		--inh-caps -sys_admin "$bin" run --model reuseport --tcp-migrate-req 1
+	need "needs CAP_SYS_ADMIN" err "missing privilege not named"
+fi
+expect "poll holding idle connections" 0 "$bin" run --model poll --mode concurrent \
+	--connections 50 --request-bytes 8 --keepalive 4 --idle 200 --json "$tmp/idle.json"
+need '^idle connections held: ' out "no idle line"
+grep -q '"idle_held"' "$tmp/idle.json" || { failed=$((failed + 1)); echo "not ok - no idle_held in JSON"; }
+expect "restarts" 0 "$bin" run --model reuseport --mode concurrent --connections 400 \
+	--rate 2000 --restart-every 20 --json "$tmp/restart.json"
+need '^restarts: [1-9][0-9]* workers replaced' out "no restart count"
+need '^lost connections: [0-9]* (refused ' out "no loss line"
+grep -q '"failures"' "$tmp/restart.json" && grep -q '"restarts"' "$tmp/restart.json" ||
+	{ failed=$((failed + 1)); echo "not ok - restart JSON lacks failures or restarts"; }
+if "$bin" models | grep -q '^reuseport_ebpf_rr.*unsupported here'; then
+	expect "eBPF steering unsupported" 1 "$bin" run --model reuseport_ebpf_rr
+	need "unsupported: " err "unsupported eBPF model without the reason"
+else
+	expect "eBPF steering" 0 "$bin" run --model reuseport_ebpf_rr
+	need '^distribution: 10 10 10 10 ' out "eBPF round-robin is not exact"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -151,6 +151,23 @@ TEST(Options, EveryBadValueIsAnError)
 		{"load", "--port", "80", "--wait-idle", "1,x"},
 		{"load", "--port", "80", "--wait-idle", "0"},
 		{"load", "--port", "80", "--wait-idle", "1,,2"},
+		{"run", "--model", "poll", "--idle", "10"},  // without request bytes
+		{"run", "--model", "blocking", "--idle", "10", "--request-bytes", "1"},
+		{"run", "--model", "epoll_shared", "--idle", "10", "--request-bytes", "1"},
+		{"run", "--model", "epoll", "--idle", "10", "--request-bytes", "1", "--http"},
+		{"run", "--model", "epoll", "--idle", "1000001", "--request-bytes", "1"},
+		{"run", "--model", "poll", "--http"},
+		{"serve", "--model", "poll", "--idle", "10", "--request-bytes", "1"},
+		{"load", "--port", "80", "--idle", "10", "--request-bytes", "1"},
+		{"run", "--model", "epoll", "--restart-every", "9"},
+		{"run", "--model", "epoll", "--restart-every", "60001"},
+		{"run", "--model", "epoll", "--restart-every", "50", "--threads"},
+		{"run", "--model", "uring_multishot", "--restart-every", "50"},
+		{"serve", "--model", "epoll", "--restart-every", "50"},
+		{"load", "--port", "80", "--restart-every", "50"},
+		{"run", "--model", "reuseport", "--tcp-migrate-req", "2"},
+		{"run", "--model", "reuseport", "--tcp-migrate-req", "-1"},
+		{"serve", "--model", "reuseport", "--tcp-migrate-req", "1"},
 		{"compare"},
 		{"compare", "one.json"},
 		{"compare", "a.json", "b.json", "--svg"},
@@ -173,6 +190,22 @@ TEST(Options, ErrorsNameTheProblem)
 		  "--workers: '0' is not a number from 1 to 64");
 	EXPECT_EQ(error_of({"run", "--model", "nope"}),
 		  "--model: unknown model 'nope' (see 'acceptlab models')");
+}
+
+TEST(Options, AlternativesOptions)
+{
+	auto o = run_ok({"run", "--model", "poll", "--idle", "20000", "--request-bytes", "16",
+			 "--restart-every", "50", "--tcp-migrate-req", "1"});
+	EXPECT_EQ(o.model, lab::Model::poll);
+	EXPECT_EQ(o.idle, 20000u);
+	EXPECT_EQ(o.restart_every_ms, 50u);
+	EXPECT_EQ(o.tcp_migrate_req, 1);
+	EXPECT_EQ(run_ok({"run", "--model", "reuseport"}).tcp_migrate_req, -1);
+	EXPECT_EQ(error_of({"run", "--model", "poll", "--idle", "10"}),
+		  "--idle needs --request-bytes of 1 or more (and no --http): the server "
+		  "answers a held connection when it sends a request");
+	EXPECT_TRUE(run_ok({"run", "--model", "reuseport_ebpf_rr"}).model ==
+		    lab::Model::reuseport_ebpf_rr);
 }
 
 TEST(Options, HelpModelsCompare)
@@ -201,7 +234,10 @@ TEST(Options, EchoListsEverySetting)
 	EXPECT_TRUE(has("concurrency=3"));
 	EXPECT_TRUE(has("connections=2000"));
 	EXPECT_TRUE(has("worker_kind=processes"));
-	EXPECT_EQ(lines.size(), 19u);
+	EXPECT_TRUE(has("idle=0"));
+	EXPECT_TRUE(has("restart_every_ms=0"));
+	EXPECT_TRUE(has("tcp_migrate_req=unchanged"));
+	EXPECT_EQ(lines.size(), 22u);
 }
 
 } // namespace
