@@ -15,9 +15,11 @@
 #   make bench   the cost of the series, in the VMs: perf bench on the
 #                baseline and patched kernels of BASE by turns (BENCH_REPS,
 #                5; BENCH_ICOUNT=1 on QEMU's instruction counter), then
-#                acceptlab's idle, scaling and tail latency experiments on
-#                the patched one (BENCH_SWEEPS, 3); QUICK=1: once, small
-#                sizes.  Report, JSON and charts in build/bench/
+#                acceptlab's idle, scaling, tail latency, restart and
+#                idle-connection experiments on the patched one
+#                (BENCH_SWEEPS, 3; BENCH_EXPERIMENTS=restart,idleconn: some
+#                only); QUICK=1: once, small sizes.  Report, JSON and
+#                charts in build/bench/
 #
 # Knobs (environment or make variables): BASE (7.2|6.12: the kernel base and
 # its series), KERNEL_SRC=/path/to/linux (default: Debian's
@@ -30,7 +32,8 @@ BUILD_DIR ?= $(CURDIR)/build
 # The maintained bases, from their one definition in scripts/lib.sh.
 BASES := $(shell sed -n 's/^BASES="\(.*\)"$$/\1/p' scripts/lib.sh)
 export BASE BUILD_DIR KERNEL_SRC SMP VM_TIMEOUT VM_MEM KVM JOBS DEBUG_KERNEL \
-	STRESS_SECS DEBUG_STRESS_SECS EXPORT_DIR QUICK BENCH_REPS BENCH_SWEEPS BENCH_ICOUNT
+	STRESS_SECS DEBUG_STRESS_SECS EXPORT_DIR QUICK BENCH_REPS BENCH_SWEEPS BENCH_ICOUNT \
+	BENCH_EXPERIMENTS
 
 .PHONY: help vm check stress faults deps trees kernels initramfs export bench \
 	series-sync series-check checkpatch bisect unit clean

@@ -6,7 +6,7 @@
 #   acceptlab-json: {...}
 # for scripts/benchreport.py, with a short "bench-progress:" line for the
 # person watching; a run that fails prints "bench-error: acceptlab ..." and
-# the sweep goes on.  Three experiments, sized from the kernel command line
+# the sweep goes on.  Five experiments, sized from the kernel command line
 # (comma-separated lists; no spaces fit there):
 #   idle: BENCH_WORKERS workers, processes and threads, every model of
 #     IDLE_MODELS, BENCH_IDLE_PER_WORKER (10) sequential connections per
@@ -22,7 +22,17 @@
 #     connections (4000), every model of LATENCY_MODELS, without and with
 #     worker 0 stalling BENCH_CLOG_MS (200) every BENCH_CLOG_EVERY (50) of
 #     its requests: the Cloudflare experiment (one shared queue against
-#     SO_REUSEPORT's per-worker queues).
+#     SO_REUSEPORT's per-worker queues, and its round-robin by eBPF);
+#   restart: 4 worker processes, one replaced every BENCH_RESTART_MS (50)
+#     as a zero-downtime restart does, under BENCH_RESTART_CONN (4000)
+#     connections at BENCH_RESTART_RATE (1000) per second from
+#     BENCH_CLIENTS clients, BENCH_RESTART_WORK_US (200) of CPU each: the
+#     connections lost, for every model:tcp_migrate_req of RESTART_ROWS;
+#   idleconn: 4 worker processes holding K idle connections, K each of
+#     BENCH_IDLE_CONNS (0,5000,10000,20000), then BENCH_IDLE_SECS (5) s of
+#     keepalive load (BENCH_CLIENTS clients, 10 requests of 16 bytes per
+#     connection): the reply rate against K, for every model of
+#     IDLECONN_MODELS (the experiment of the 2002 epoll scalability page).
 # Then nginx with a clogged worker: BENCH_NGINX_RUNS (3) runs of
 # qemu/nginx-ktap.sh's clogged rows (stock, libepoll_rr_shim.so,
 # reuseport), BENCH_NGINX_CONN (400) connections at BENCH_NGINX_RATE (200)
@@ -30,7 +40,8 @@
 # "nginx-bench: run=I ROW key=value ..." line per row for
 # scripts/bench_nginx.py.
 # BENCH_ACCEPTLAB=0 skips all of it (the boot runs only the perf
-# benchmarks); BENCH_TW_BUCKETS is tcp_max_tw_buckets (below).
+# benchmarks); BENCH_EXPERIMENTS (idle,scaling,latency,restart,idleconn,
+# nginx) picks some; BENCH_TW_BUCKETS is tcp_max_tw_buckets (below).
 [ "${BENCH_ACCEPTLAB:-1}" = 1 ] || exit 0
 acceptlab=/bin/acceptlab
 workers_list=$(echo "${BENCH_WORKERS:-2,4,8,16,32,64}" | tr ',' ' ')
@@ -43,6 +54,12 @@ lat_clients=${BENCH_LAT_CLIENTS:-64}
 lat_conn=${BENCH_LAT_CONN:-4000}
 clog_ms=${BENCH_CLOG_MS:-200}
 clog_every=${BENCH_CLOG_EVERY:-50}
+restart_ms=${BENCH_RESTART_MS:-50}
+restart_conn=${BENCH_RESTART_CONN:-4000}
+restart_rate=${BENCH_RESTART_RATE:-1000}
+restart_work_us=${BENCH_RESTART_WORK_US:-200}
+idle_conns=$(echo "${BENCH_IDLE_CONNS:-0,5000,10000,20000}" | tr ',' ' ')
+idle_secs=${BENCH_IDLE_SECS:-5}
 nginx_runs=${BENCH_NGINX_RUNS:-3}
 nginx_conn=${BENCH_NGINX_CONN:-400}
 nginx_rate=${BENCH_NGINX_RATE:-200}
@@ -51,8 +68,24 @@ NGINX_CLOGGED=nginx_stock_clogged,nginx_shim_clogged,nginx_reuseport_clogged
 # Plain epoll shows the herd (wakeups per accepted connection), blocking
 # and reuseport are the other answers a reviewer names.
 SCALING_MODELS="epoll_exclusive epoll_roundrobin epoll_shared epoll_shared_fifo epoll blocking reuseport"
-LATENCY_MODELS="blocking epoll_exclusive epoll_roundrobin reuseport"
-IDLE_MODELS="epoll_exclusive epoll_roundrobin epoll_shared epoll_shared_fifo blocking reuseport"
+LATENCY_MODELS="blocking epoll_exclusive epoll_roundrobin reuseport reuseport_ebpf_rr"
+IDLE_MODELS="epoll_exclusive epoll_roundrobin epoll_shared epoll_shared_fifo blocking reuseport reuseport_ebpf_rr"
+# One shared queue (blocking, round-robin) against one queue per worker,
+# with and without the kernel moving a closed listener's queue.
+RESTART_ROWS="blocking:0 epoll_roundrobin:0 reuseport:0 reuseport:1 reuseport_ebpf_rr:0 reuseport_ebpf_rr:1"
+IDLECONN_MODELS="poll epoll_exclusive epoll_roundrobin"
+# An experiment left out of BENCH_EXPERIMENTS runs nothing.
+experiments=",${BENCH_EXPERIMENTS:-idle,scaling,latency,restart,idleconn,nginx},"
+wanted() {
+	case $experiments in *",$1,"*) return 0 ;; esac
+	return 1
+}
+wanted idle || IDLE_MODELS=
+wanted scaling || SCALING_MODELS=
+wanted latency || LATENCY_MODELS=
+wanted restart || RESTART_ROWS=
+wanted idleconn || IDLECONN_MODELS=
+wanted nginx || nginx_runs=0
 json=/tmp/acceptlab.json
 failed=0
 # TIME_WAIT: the server closes first, so each connection leaves one on its
@@ -117,10 +150,17 @@ echo "bench-command: scaling: acceptlab run --model M --workers N [--threads]" \
 echo "bench-command: latency: acceptlab run --model M --workers 4 --mode concurrent" \
 	"--concurrency $lat_clients --connections $lat_conn --work-us $work_us --timeout 600" \
 	"[--clog-ms $clog_ms --clog-every $clog_every]"
+echo "bench-command: restart: acceptlab run --model M --workers 4 --mode concurrent" \
+	"--concurrency $clients --connections $restart_conn --rate $restart_rate" \
+	"--work-us $restart_work_us --restart-every $restart_ms --tcp-migrate-req T --timeout 600"
+echo "bench-command: idleconn: acceptlab run --model M --workers 4 --mode concurrent" \
+	"--concurrency $clients --duration $idle_secs --keepalive 10 --request-bytes 16" \
+	"--idle K --timeout 600"
 echo "bench-command: nginx: NGINX_ROWS=$NGINX_CLOGGED CLOG_CONN=$nginx_conn" \
 	"CLOG_RATE=$nginx_rate CLOG_STOP_MS=$nginx_stop_ms nginx-ktap, $nginx_runs times"
 echo "bench-command: with N in $workers_list; idle M in $IDLE_MODELS;" \
-	"scaling M in $SCALING_MODELS; latency M in $LATENCY_MODELS"
+	"scaling M in $SCALING_MODELS; latency M in $LATENCY_MODELS;" \
+	"restart M:T in $RESTART_ROWS; idleconn M in $IDLECONN_MODELS, K in $idle_conns"
 
 # idle and scaling: at each worker count and kind, the idle runs, then the
 # scaling runs.
@@ -149,6 +189,20 @@ for clog in 0 1; do
 		run latency "$model clog=$clog" --model "$model" --workers 4 --mode concurrent \
 			--concurrency "$lat_clients" --connections "$lat_conn" --work-us "$work_us" \
 			--timeout 600 "$@"
+	done
+done
+for row in $RESTART_ROWS; do
+	model=${row%:*} migrate=${row#*:}
+	run restart "$model tcp_migrate_req=$migrate" --model "$model" --workers 4 \
+		--mode concurrent --concurrency "$clients" --connections "$restart_conn" \
+		--rate "$restart_rate" --work-us "$restart_work_us" --restart-every "$restart_ms" \
+		--tcp-migrate-req "$migrate" --timeout 600
+done
+for k in $idle_conns; do
+	for model in $IDLECONN_MODELS; do
+		run idleconn "$model K=$k" --model "$model" --workers 4 --mode concurrent \
+			--concurrency "$clients" --duration "$idle_secs" --keepalive 10 \
+			--request-bytes 16 --idle "$k" --timeout 600
 	done
 done
 for i in $(seq "$nginx_runs"); do

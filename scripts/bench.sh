@@ -6,9 +6,10 @@
 # runs "perf bench" sched pipe, sched messaging, epoll wait, epoll ctl and
 # epoll_pingpong in each boot (qemu/bench-guest.sh), on QEMU's
 # instruction counter unless BENCH_ICOUNT=0; then boots the patched kernel
-# BENCH_SWEEPS times (default 3) for acceptlab's idle, scaling and latency
-# experiments and nginx with a clogged worker (qemu/bench-acceptlab.sh).  Under TCG only ratios of runs on
-# one host mean anything:
+# BENCH_SWEEPS times (default 3) for acceptlab's idle, scaling, latency,
+# restart and idle-connection experiments and nginx with a clogged worker
+# (qemu/bench-acceptlab.sh).  Under TCG only ratios of runs on one host
+# mean anything:
 # scripts/benchreport.py reports the patched/baseline speed ratio of each
 # repetition, median and spread, in $BUILD_DIR/bench/report.md and
 # bench.json.  Exit 1 if the report is partial (a failed benchmark, a boot
@@ -28,6 +29,7 @@ if [ "$QUICK" = 1 ]; then
 	sweep="BENCH_WORKERS=2,4 BENCH_CONN_PER_WORKER=20 BENCH_MIN_CONN=40 BENCH_IDLE_PER_WORKER=5"
 	sweep+=" BENCH_LAT_CLIENTS=16 BENCH_LAT_CONN=200 BENCH_WORK_US=500"
 	sweep+=" BENCH_CLOG_MS=50 BENCH_CLOG_EVERY=10"
+	sweep+=" BENCH_RESTART_CONN=400 BENCH_RESTART_RATE=400 BENCH_IDLE_CONNS=0,200 BENCH_IDLE_SECS=1"
 	sweep+=" BENCH_NGINX_RUNS=1 BENCH_NGINX_CONN=100 BENCH_NGINX_RATE=100 BENCH_NGINX_STOP_MS=200"
 	per_boot=12 per_sweep=35 per_icount_boot=40
 	sweeps=${BENCH_SWEEPS:-1}
@@ -42,6 +44,12 @@ fi
 # The acceptlab sweeps run on the patched kernel (its models need the
 # flags), in boots of their own: 3, or 1 with QUICK=1.
 [[ $sweeps =~ ^[0-9]$ ]] || die "BENCH_SWEEPS must be 0..9, not '$sweeps'"
+# Some of the sweep's experiments only (qemu/bench-acceptlab.sh); the
+# cover letter's figures need them all.
+experiments=${BENCH_EXPERIMENTS:-}
+[[ -z $experiments || $experiments =~ ^((idle|scaling|latency|restart|idleconn|nginx),)*(idle|scaling|latency|restart|idleconn|nginx)$ ]] ||
+	die "BENCH_EXPERIMENTS must be a comma-separated list of idle, scaling, latency, restart, idleconn, nginx; not '$experiments'"
+[ -z "$experiments" ] || sweep+="${sweep:+ }BENCH_EXPERIMENTS=$experiments"
 out=$BUILD_DIR/bench
 logs=$out/logs
 # The guest's clock.  Under TCG the vCPUs' TSCs fail the boot's sync check
@@ -122,11 +130,11 @@ rc=0
 # command draws the latency CDFs.  A quick run's figures are no overhead
 # figures for a cover letter.
 cover=()
-[ "$QUICK" = 1 ] || cover=(--cover "$BASE_DIR/bench.txt")
+[ "$QUICK" = 1 ] || [ -n "$experiments" ] || cover=(--cover "$BASE_DIR/bench.txt")
 shopt -s nullglob
 python3 "$REPO/scripts/benchreport.py" --out "$out" "${cover[@]}" \
 	--acceptlab "$BUILD_DIR/userspace-static/userspace/acceptlab" \
-	--command "$(if [ "$QUICK" = 1 ]; then echo "make bench QUICK=1"; else echo make bench; fi) (BASE=$BASE, BENCH_REPS=$reps)" \
+	--command "$(if [ "$QUICK" = 1 ]; then echo "make bench QUICK=1"; else echo make bench; fi) (BASE=$BASE, BENCH_REPS=$reps${experiments:+, BENCH_EXPERIMENTS=$experiments})" \
 	"$logs"/perf-*.log "$logs"/sweep-*.log || rc=$?
 [ ! -f "$BASE_DIR/bench.txt" ] || cp "$BASE_DIR/patched/series-id" "$BASE_DIR/bench.series-id"
 log "done in $(elapsed "$start"): $out/report.md, $out/bench.json"

@@ -29,6 +29,8 @@ P99_GOAL = 0.5         # round-robin's p99 over reuseport's, one worker clogged
 # (round-robin model, the model it changes): compared at every point.
 PAIRS = [("epoll_roundrobin", "epoll_exclusive"),
          ("epoll_shared_fifo", "epoll_shared")]
+# Experiments of bench_alternatives.py (imported there from here).
+ALTERNATIVES = ("restart", "idleconn")
 LATENCY_STATS = ["min", "avg", "median", "p99", "p99_9", "max", "stddev"]
 
 
@@ -70,6 +72,8 @@ def collect(runs, problems):
             key = (item["experiment"], p["worker_kind"], int(p["workers"]), p["model"])
         elif item["experiment"] == "latency":
             key = ("latency", p["model"], int(p["clog_ms"]) > 0)
+        elif item["experiment"] in ALTERNATIVES:
+            continue  # bench_alternatives.py
         else:
             problems.append(f"unknown acceptlab experiment {item['experiment']!r}")
             continue

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import bench_acceptlab
+import bench_alternatives
 import bench_nginx
 
 SCHEMA = 1
@@ -179,6 +180,11 @@ def report(runs, sweeps, problems, commands=(), nginx=()):
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"an acceptlab result lacks what the report needs: {e!r}")
     problems += accept_problems
+    try:
+        alternatives, alt_problems = bench_alternatives.build(sweeps)
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"a restart or idleconn result lacks what the report needs: {e!r}")
+    problems += alt_problems
     nginx_doc, nginx_problems = bench_nginx.build(nginx)
     problems += nginx_problems
 
@@ -195,6 +201,7 @@ def report(runs, sweeps, problems, commands=(), nginx=()):
         "qemu": {k[5:]: v for k, v in info("patched").items() if k.startswith("qemu_")},
         "perf": benchmarks,
         "acceptlab": accept,
+        "alternatives": alternatives,
         "nginx": nginx_doc,
         "commands": list(commands),
     }
@@ -246,6 +253,7 @@ def markdown(doc, command):
     out += [f"\nNot judged: {name}: {b['not_judged']}." for name, b in doc["perf"].items()
             if "not_judged" in b]
     out += bench_acceptlab.markdown(doc)
+    out += bench_alternatives.markdown(doc)
     out += bench_nginx.markdown(doc)
     if doc.get("charts"):
         out += ["", "Charts: " + ", ".join(f"[{c}]({c})" for c in doc["charts"]) + "."]
@@ -301,6 +309,7 @@ def main(argv=None):
     charts = []
     try:
         charts += bench_acceptlab.charts(doc, out)
+        charts += bench_alternatives.charts(doc, out)
         if a.acceptlab:
             charts += bench_acceptlab.latency_cdfs(sweeps, out, a.acceptlab)
     except (OSError, subprocess.CalledProcessError) as e:

@@ -101,6 +101,7 @@ expect "idle without request bytes" 2 "$bin" run --model poll --idle 10
 need() { grep -q "$1" "$tmp/$2" || { failed=$((failed + 1)); echo "not ok - $3: $(head -c 300 "$tmp/$2")"; }; }
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	# Root could raise the hard limit; without CAP_SYS_RESOURCE it cannot.
+	# shellcheck disable=SC2016 # $0 is the inner shell's
 	expect "idle beyond the open files limit" 1 bash -c 'ulimit -n 300 &&
 		exec setpriv --bounding-set -sys_resource --inh-caps -sys_resource "$0" \
 		run --model poll --idle 1000 --request-bytes 1' "$bin"
