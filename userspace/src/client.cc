@@ -139,8 +139,9 @@ std::vector<Fd> open_idle(uint16_t port, uint64_t count,
 		}
 		idle.push_back(std::move(s));
 		if (idle.size() % kIdleBatch == 0 && pace && !pace(idle.size()))
-			throw std::runtime_error("the server stopped accepting idle connections (" +
-						 std::to_string(idle.size()) + " open)");
+			throw std::runtime_error("gave up with " + std::to_string(idle.size()) +
+						 " idle connections open: the server did not accept "
+						 "them in time");
 	}
 	return idle;
 }
@@ -218,9 +219,7 @@ ClientResult run_client(const ClientConfig &cfg)
 		res.latency_ns.insert(res.latency_ns.end(), lat.begin(), lat.end());
 		res.failed += failed;
 		res.completed += completed;
-		for (auto kind : {&Failures::refused, &Failures::reset, &Failures::unanswered,
-				  &Failures::other})
-			res.failures.*kind += failures.*kind;
+		res.failures.add(failures);
 		if (res.first_error.empty())
 			res.first_error = err;
 	};

@@ -34,6 +34,13 @@ struct Failures {
 	uint64_t unanswered = 0; // established, no answer within 5 s
 	uint64_t other = 0;      // closed early, a short or wrong response
 	uint64_t total() const { return refused + reset + unanswered + other; }
+	void add(const Failures &o)
+	{
+		refused += o.refused;
+		reset += o.reset;
+		unanswered += o.unanswered;
+		other += o.other;
+	}
 };
 
 struct ClientResult {

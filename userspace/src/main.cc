@@ -164,13 +164,15 @@ std::optional<std::string> ensure_open_files(rlim_t need)
 }
 
 // Opens the idle connections, each batch once the server has taken all
-// but a backlog's worth of those before it (a full accept queue would
-// drop SYNs and stall the client a second each), then waits until the
-// server has accepted all of them.
-std::vector<lab::Fd> open_idle(const lab::Server &server, uint64_t count)
+// but a batch of those before it (a full accept queue would drop SYNs and
+// stall the client a second each), then waits until the server has
+// accepted all of them; within `timeout_s`, the run's bound.
+std::vector<lab::Fd> open_idle(const lab::Server &server, uint64_t count, double timeout_s)
 {
-	auto accepted_at_least = [&server](uint64_t n) {
-		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+	auto deadline = std::chrono::steady_clock::now() +
+			std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+				std::chrono::duration<double>(timeout_s));
+	auto accepted_at_least = [&server, deadline](uint64_t n) {
 		while (server.accepted() < n) {
 			if (std::chrono::steady_clock::now() > deadline)
 				return false;
@@ -186,7 +188,8 @@ std::vector<lab::Fd> open_idle(const lab::Server &server, uint64_t count)
 	});
 	if (!accepted_at_least(count))
 		throw std::runtime_error("the server accepted " + std::to_string(server.accepted()) +
-					 " of " + std::to_string(count) + " idle connections in 30 s");
+					 " of " + std::to_string(count) +
+					 " idle connections before --timeout");
 	return idle;
 }
 
@@ -257,7 +260,7 @@ int run(const lab::RunOptions &o)
 		std::vector<lab::Fd> idle;
 		std::vector<lab::WorkerStats> idle_phase(o.workers);
 		if (o.idle) {
-			idle = open_idle(server, o.idle);
+			idle = open_idle(server, o.idle, o.timeout_s);
 			idle_phase = server.stats();
 		}
 		if (o.restart_every_ms)

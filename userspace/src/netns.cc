@@ -36,9 +36,11 @@ int tcp_migrate_req()
 std::optional<std::string> enter_private_netns(int migrate_req)
 {
 	if (unshare(CLONE_NEWNET))
-		return errno == EPERM ? "a network namespace of its own needs CAP_SYS_ADMIN "
-					"(unshare(CLONE_NEWNET): EPERM); run as root" :
-					errno_text("unshare(CLONE_NEWNET)");
+		return errno == EPERM  ? "a network namespace of its own needs CAP_SYS_ADMIN "
+					 "(unshare(CLONE_NEWNET): EPERM); run as root" :
+		       errno == EINVAL ? "kernel lacks network namespaces (CONFIG_NET_NS; "
+					 "unshare(CLONE_NEWNET): EINVAL)" :
+					 errno_text("unshare(CLONE_NEWNET)");
 	// A new namespace's loopback is down.
 	Fd s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
 	ifreq ifr{};

@@ -450,9 +450,6 @@ void Server::serve_http(unsigned idx, int conn)
 	close(conn);
 }
 
-// Each accept loop runs until the server stops and returns 0, or the errno
-// that ended it early.
-
 // One accept() on the nonblocking listener, counted.  Returns the
 // connection, or -1 with *err 0 when there was none (another worker took
 // it) or the listener was shut down (*shut), or the errno that ends the
