@@ -28,7 +28,8 @@
 #     connections at BENCH_RESTART_RATE (1000) per second from
 #     BENCH_CLIENTS clients, BENCH_RESTART_WORK_US (200) of CPU each: the
 #     connections lost, for every model:tcp_migrate_req of RESTART_ROWS;
-#   idleconn: 4 worker processes holding K idle connections, K each of
+#   idleconn: 4 worker processes holding every connection in their poll or
+#     epoll set (--hold), and K idle connections, K each of
 #     BENCH_IDLE_CONNS (0,5000,10000,20000), then BENCH_IDLE_SECS (5) s of
 #     keepalive load (BENCH_CLIENTS clients, 10 requests of 16 bytes per
 #     connection): the reply rate against K, for every model of
@@ -155,7 +156,7 @@ echo "bench-command: restart: acceptlab run --model M --workers 4 --mode concurr
 	"--work-us $restart_work_us --restart-every $restart_ms --tcp-migrate-req T --timeout 600"
 echo "bench-command: idleconn: acceptlab run --model M --workers 4 --mode concurrent" \
 	"--concurrency $clients --duration $idle_secs --keepalive 10 --request-bytes 16" \
-	"--idle K --timeout 600"
+	"--hold --idle K --timeout 600"
 echo "bench-command: nginx: NGINX_ROWS=$NGINX_CLOGGED CLOG_CONN=$nginx_conn" \
 	"CLOG_RATE=$nginx_rate CLOG_STOP_MS=$nginx_stop_ms nginx-ktap, $nginx_runs times"
 echo "bench-command: with N in $workers_list; idle M in $IDLE_MODELS;" \
@@ -202,7 +203,7 @@ for k in $idle_conns; do
 	for model in $IDLECONN_MODELS; do
 		run idleconn "$model K=$k" --model "$model" --workers 4 --mode concurrent \
 			--concurrency "$clients" --duration "$idle_secs" --keepalive 10 \
-			--request-bytes 16 --idle "$k" --timeout 600
+			--request-bytes 16 --hold --idle "$k" --timeout 600
 	done
 done
 for i in $(seq "$nginx_runs"); do

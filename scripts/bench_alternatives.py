@@ -15,6 +15,7 @@ round-robin by eBPF.
 """
 
 import subprocess
+import textwrap
 from collections import defaultdict
 
 from bench_acceptlab import ALTERNATIVES, fmt_spread, spread
@@ -192,6 +193,33 @@ def markdown(doc):
                         f"epoll_roundrobin {c['epoll_roundrobin']:.3f} (goal: round-robin "
                         f"≥ {c['goal']} and above poll): "
                         f"{'met' if c['met'] else 'NOT met'}."]
+    return out
+
+
+def cover_lines(doc):
+    """Plain-text lines for the cover letter, at most 72 columns: the
+    connections lost to worker restarts per model, and the reply rate with
+    idle connections (medians over the boots)."""
+    a = doc.get("alternatives") or {}
+    out = []
+    rows = a.get("restart", [])
+    if rows:
+        r0 = rows[0]
+        out += ["", textwrap.fill(
+            "acceptlab, worker processes replaced one after another under "
+            f"load ({r0['connections']['median']:.0f} connections, "
+            f"{r0['restarts']['median']:.0f} restarts a run): connections "
+            "lost, median (min-max) over the boots:", 72), ""]
+        for r in rows:
+            out.append(f"  {r['model']:<18} tcp_migrate_req={r['tcp_migrate_req']}  "
+                       f"{fmt_spread(r['lost'], '.0f')}")
+    c = a.get("idleconn_claim")
+    if c:
+        out += ["", textwrap.fill(
+            f"With {c['idle']} idle connections held, requests/s over the rate "
+            f"without them: poll {c['poll']:.2f}, EPOLLEXCLUSIVE "
+            f"{c['epoll_exclusive']:.2f}, EPOLLROUNDROBIN {c['epoll_roundrobin']:.2f}.",
+            72)]
     return out
 
 

@@ -282,6 +282,7 @@ def cover(doc):
         if "not_judged" in b:
             lines += [""] + textwrap.wrap(f"{name} is not judged: {b['not_judged']}.", 72)
     lines += bench_acceptlab.cover_lines(doc)
+    lines += bench_alternatives.cover_lines(doc)
     return "\n".join(lines).replace("–", "-") + "\n"
 
 

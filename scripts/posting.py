@@ -52,6 +52,8 @@ TABLE = [
     ("  blocking accept()", (ACCEPTLAB, "blocking", "acceptlab_sequential")),
     ("  plain epoll", (ACCEPTLAB, "epoll", "acceptlab_sequential")),
     ("  SO_REUSEPORT", (ACCEPTLAB, "reuseport", "acceptlab_sequential")),
+    ("  SO_REUSEPORT, eBPF round-robin", (ACCEPTLAB, "reuseport_ebpf_rr",
+                                          "acceptlab_sequential")),
     ("  io_uring accept", (ACCEPTLAB, "uring", "acceptlab_sequential")),
 ]
 PASSED = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped$")

@@ -48,6 +48,13 @@ class Restart(unittest.TestCase):
         md = "\n".join(bench_alternatives.markdown(doc))
         self.assertIn("| reuseport | per worker | 0 | 20 | 1000 | 21 (12–30) |", md)
 
+    def test_cover_lines(self):
+        reps = [[line("restart", restart("blocking", 0)),
+                 line("restart", restart("reuseport", 0, lost=lost))] for lost in (12, 30)]
+        lines = bench_alternatives.cover_lines(build(reps))
+        self.assertIn("  reuseport          tcp_migrate_req=0  21 (12–30)", lines)
+        self.assertTrue(all(len(x) <= 72 for x in "\n".join(lines).splitlines()), lines)
+
     def test_a_shared_queue_that_loses_is_not_as_expected(self):
         doc = build([[line("restart", restart("epoll_roundrobin", 0, lost=1))]] * 2)
         [row] = doc["alternatives"]["restart"]

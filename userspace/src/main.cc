@@ -210,7 +210,7 @@ int run(const lab::RunOptions &o)
 	sc.clog_ms = o.clog_ms;
 	sc.clog_every = o.clog_every;
 	sc.port = o.port;
-	sc.hold = o.idle > 0;
+	sc.hold = o.hold;
 	if (o.idle) {
 		// The client's idle and load connections, and a worker that
 		// holds every idle one.

@@ -167,6 +167,18 @@ std::string_view model_name(Model m)
 	return "?";
 }
 
+bool is_uring(Model m)
+{
+	return m == Model::uring || m == Model::uring_multishot ||
+	       m == Model::uring_multishot_roundrobin;
+}
+
+bool can_hold(Model m)
+{
+	return m == Model::poll || m == Model::epoll || m == Model::epoll_exclusive ||
+	       m == Model::epoll_roundrobin;
+}
+
 std::optional<std::string> unsupported_reason(Model m)
 {
 	switch (m) {

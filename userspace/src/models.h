@@ -35,6 +35,12 @@ std::span<const ModelInfo> all_models();
 std::optional<Model> model_from_name(std::string_view name);
 std::string_view model_name(Model m);
 
+// One io_uring per worker.
+bool is_uring(Model m);
+// Workers that can hold connections in their poll or epoll set (--idle):
+// poll and the models with one epoll per worker.
+bool can_hold(Model m);
+
 // Why the running kernel cannot run `m`, or nothing if it can.  Probes
 // the real syscalls; never substitutes another model.
 std::optional<std::string> unsupported_reason(Model m);

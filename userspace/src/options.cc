@@ -94,12 +94,15 @@ std::string usage()
 	     "  --work-us U           server CPU time per request, 0..1000000 (0)\n"
 	     "  --clog-ms X           worker 0 stalls X ms ... 0..10000 (0: never)\n"
 	     "  --clog-every Y        ... every Y requests, 0..1000000 (0: never)\n"
+	     "  --hold                workers keep each connection in their poll or\n"
+	     "                        epoll set and answer its requests as they come,\n"
+	     "                        instead of serving it to the end at once (model\n"
+	     "                        poll always does); needs --request-bytes and\n"
+	     "                        model poll, epoll, epoll_exclusive or\n"
+	     "                        epoll_roundrobin\n"
 	     "  --idle K              first open K connections, 0..1000000 (0), that\n"
 	     "                        never send and stay open through the run (from\n"
-	     "                        127.0.0.2, .3, ...: 10000 each); the workers\n"
-	     "                        hold them in their poll or epoll set.  Needs\n"
-	     "                        --request-bytes and model poll, epoll,\n"
-	     "                        epoll_exclusive or epoll_roundrobin\n"
+	     "                        127.0.0.2, .3, ...: 10000 each); implies --hold\n"
 	     "  --restart-every MS    every MS ms, 10..60000, replace the next worker\n"
 	     "                        process as a zero-downtime restart does (the new\n"
 	     "                        one starts, then the old one stops accepting and\n"
@@ -241,6 +244,10 @@ Parsed parse_args(const std::vector<std::string> &args)
 			o.threads = true;
 			continue;
 		}
+		if (a == "--hold" && !inline_value) {
+			o.hold = true;
+			continue;
+		}
 		if (a == "--http" && !inline_value) {
 			o.http = true;
 			continue;
@@ -262,7 +269,8 @@ Parsed parse_args(const std::vector<std::string> &args)
 	if (o.load_only) {
 		static const char *server_side[] = {"--model",	 "--workers",	    "--threads",
 						    "--work-us", "--clog-ms",	    "--clog-every",
-						    "--restart-every", "--tcp-migrate-req", "--idle"};
+						    "--restart-every", "--tcp-migrate-req", "--idle",
+						    "--hold"};
 		for (const char *opt : server_side)
 			if (std::find(given.begin(), given.end(), opt) != given.end())
 				return ParseError{std::string(opt) +
@@ -287,20 +295,22 @@ Parsed parse_args(const std::vector<std::string> &args)
 				  "clients could not reach a namespace of its own"};
 	if (o.serve_only && o.idle)
 		return ParseError{"--idle is for run: serve has no client"};
-	if (o.idle && o.model != Model::poll && o.model != Model::epoll &&
-	    o.model != Model::epoll_exclusive && o.model != Model::epoll_roundrobin)
-		return ParseError{"--idle needs a model whose workers hold connections: poll, "
+	if (o.idle)
+		o.hold = true;
+	const char *hold_by = o.idle ? "--idle" : "--hold";
+	if (o.hold && !can_hold(o.model))
+		return ParseError{std::string(hold_by) +
+				  " needs a model whose workers hold connections: poll, "
 				  "epoll, epoll_exclusive or epoll_roundrobin"};
-	if (o.idle && (o.request_bytes == 0 || o.http))
-		return ParseError{"--idle needs --request-bytes of 1 or more (and no --http): "
+	if (o.hold && (o.request_bytes == 0 || o.http))
+		return ParseError{std::string(hold_by) +
+				  " needs --request-bytes of 1 or more (and no --http): "
 				  "the server answers a held connection when it sends a request"};
 	if (o.model == Model::poll && o.http && !o.load_only)
 		return ParseError{"model poll answers raw requests; not with --http"};
 	if (o.restart_every_ms && o.threads)
 		return ParseError{"--restart-every replaces worker processes; not with --threads"};
-	if (o.restart_every_ms &&
-	    (o.model == Model::uring || o.model == Model::uring_multishot ||
-	     o.model == Model::uring_multishot_roundrobin))
+	if (o.restart_every_ms && is_uring(o.model))
 		return ParseError{"--restart-every: not for the io_uring models (a retiring "
 				  "worker would first have to cancel its accept and reap it)"};
 	return o;
@@ -348,6 +358,8 @@ std::vector<std::string> echo(const RunOptions &o)
 			"work_us=" + std::to_string(o.work_us),
 			"clog_ms=" + std::to_string(o.clog_ms),
 			"clog_every=" + std::to_string(o.clog_every),
+			std::string("hold=") + (o.hold || (o.model == Model::poll && o.request_bytes) ?
+							"yes" : "no"),
 			"idle=" + std::to_string(o.idle),
 			"restart_every_ms=" + std::to_string(o.restart_every_ms),
 			"tcp_migrate_req=" + (o.tcp_migrate_req < 0 ? std::string("unchanged") :

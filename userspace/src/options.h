@@ -33,6 +33,7 @@ struct RunOptions {
 	unsigned work_us = 0;      // server CPU per request
 	unsigned clog_ms = 0;      // worker 0 stalls this long ...
 	unsigned clog_every = 0;   // ... every this many requests
+	bool hold = false;         // workers hold connections in their poll/epoll set
 	uint64_t idle = 0;         // connections opened first and held, never sending
 	unsigned restart_every_ms = 0; // replace a worker process this often (0: never)
 	int tcp_migrate_req = -1;  // -1: leave it; 0, 1: in a network namespace of our own

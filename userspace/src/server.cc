@@ -124,12 +124,6 @@ bool is_reuseport(Model m)
 	       m == Model::reuseport_ebpf_rr;
 }
 
-bool is_uring(Model m)
-{
-	return m == Model::uring || m == Model::uring_multishot ||
-	       m == Model::uring_multishot_roundrobin;
-}
-
 uint32_t listen_events(Model m)
 {
 	switch (m) {
@@ -190,7 +184,7 @@ Server::Server(const ServerConfig &cfg) : cfg_(cfg)
 	// poll holds every connection that sends requests: that is the model.
 	if (cfg.model == Model::poll)
 		cfg_.hold = cfg.request_bytes > 0;
-	if (cfg_.hold && cfg.model != Model::poll && !is_epoll_per_worker(cfg.model))
+	if (cfg_.hold && !can_hold(cfg.model))
 		fail("holding connections needs the poll model or one epoll per worker", 0);
 	if (cfg_.hold && (cfg.request_bytes == 0 || cfg.http))
 		fail("holding connections needs raw requests (request_bytes, no http)", 0);
@@ -335,6 +329,9 @@ void Server::restart(unsigned idx)
 {
 	if (cfg_.threads || idx >= cfg_.workers)
 		fail("restart needs worker processes", 0);
+	// A retiring ring would first have to cancel its accept and reap it.
+	if (is_uring(cfg_.model))
+		fail("restart: not for the io_uring models", 0);
 	// The replacement first, as a zero-downtime restart does: a listener
 	// of its own in a reuseport group (which takes the old one's slot of
 	// reuseport_ebpf_rr), and an epoll instance of its own.

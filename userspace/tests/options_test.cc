@@ -159,6 +159,9 @@ TEST(Options, EveryBadValueIsAnError)
 		{"run", "--model", "poll", "--http"},
 		{"serve", "--model", "poll", "--idle", "10", "--request-bytes", "1"},
 		{"load", "--port", "80", "--idle", "10", "--request-bytes", "1"},
+		{"load", "--port", "80", "--hold", "--request-bytes", "1"},
+		{"run", "--model", "epoll", "--hold"},        // without request bytes
+		{"run", "--model", "epoll", "--hold=yes", "--request-bytes", "1"},
 		{"run", "--model", "epoll", "--restart-every", "9"},
 		{"run", "--model", "epoll", "--restart-every", "60001"},
 		{"run", "--model", "epoll", "--restart-every", "50", "--threads"},
@@ -200,6 +203,11 @@ TEST(Options, AlternativesOptions)
 	EXPECT_EQ(o.idle, 20000u);
 	EXPECT_EQ(o.restart_every_ms, 50u);
 	EXPECT_EQ(o.tcp_migrate_req, 1);
+	EXPECT_TRUE(o.hold); // implied by --idle
+	EXPECT_TRUE(run_ok({"run", "--model", "epoll", "--hold", "--request-bytes", "1"}).hold);
+	EXPECT_EQ(error_of({"run", "--model", "blocking", "--hold", "--request-bytes", "1"}),
+		  "--hold needs a model whose workers hold connections: poll, epoll, "
+		  "epoll_exclusive or epoll_roundrobin");
 	EXPECT_EQ(run_ok({"run", "--model", "reuseport"}).tcp_migrate_req, -1);
 	EXPECT_EQ(error_of({"run", "--model", "poll", "--idle", "10"}),
 		  "--idle needs --request-bytes of 1 or more (and no --http): the server "
@@ -235,9 +243,10 @@ TEST(Options, EchoListsEverySetting)
 	EXPECT_TRUE(has("connections=2000"));
 	EXPECT_TRUE(has("worker_kind=processes"));
 	EXPECT_TRUE(has("idle=0"));
+	EXPECT_TRUE(has("hold=no"));
 	EXPECT_TRUE(has("restart_every_ms=0"));
 	EXPECT_TRUE(has("tcp_migrate_req=unchanged"));
-	EXPECT_EQ(lines.size(), 22u);
+	EXPECT_EQ(lines.size(), 23u);
 }
 
 } // namespace
