@@ -104,9 +104,15 @@ if [ "$(cat "$obj/.config-id" 2>/dev/null)" != "$config_id" ]; then
 		"${kmake[@]}" -s olddefconfig >/dev/null
 	fi
 	# merge_config only warns when a symbol does not stick; fail instead.
-	missing=$(cat "${fragments[@]}" | grep -E '^CONFIG_[A-Za-z0-9_]+=' | while read -r line; do
-		grep -qxF "$line" "$obj/.config" || echo "$line"
-	done)
+	# A later fragment may turn off what an earlier one set (debug.config:
+	# BPF): each symbol's last line counts.
+	missing=$(awk '
+		/^CONFIG_[A-Za-z0-9_]+=/ { s = $0; sub(/=.*/, "", s); last[s] = $0 }
+		/^# CONFIG_[A-Za-z0-9_]+ is not set$/ { last[$2] = "" }
+		END { for (s in last) if (last[s] != "") print last[s] }' "${fragments[@]}" |
+		while read -r line; do
+			grep -qxF "$line" "$obj/.config" || echo "$line"
+		done)
 	[ -z "$missing" ] || die "config fragment options not set in .config (missing dependency?): ${missing//$'\n'/ }"
 	mkdir -p "$BASE_DIR/configs"
 	cp "$obj/.config" "$saved_config.tmp.$$"

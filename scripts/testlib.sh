@@ -32,15 +32,20 @@ summary() {
 
 # fake_merge_config TREE: the scripts/kconfig/merge_config.sh that
 # build-kernel.sh calls (-m -O OBJDIR BASECONFIG FRAGMENT...), for the fake
-# kernel trees: the .config becomes the fragments, so that every option in
-# them "sticks".
+# kernel trees: the .config becomes the fragments' options, each as its
+# last fragment sets it (as the real one does), so that every option
+# "sticks".
 fake_merge_config() {
 	mkdir -p "$1/scripts/kconfig"
 	cat >"$1/scripts/kconfig/merge_config.sh" <<'EOF'
 #!/bin/sh
 dir=$3
 shift 3
-cat "$@" > "$dir/.config.new" && mv "$dir/.config.new" "$dir/.config"
+awk '/^CONFIG_/ { s = $0; sub(/=.*/, "", s); v[s] = $0; order[++n] = s; next }
+	/^# CONFIG_[A-Za-z0-9_]+ is not set$/ { v[$2] = $0; order[++n] = $2; next }
+	{ print }
+	END { for (i = 1; i <= n; i++) if (!seen[order[i]]++) print v[order[i]] }' "$@" \
+	> "$dir/.config.new" && mv "$dir/.config.new" "$dir/.config"
 EOF
 	chmod +x "$1/scripts/kconfig/merge_config.sh"
 }
