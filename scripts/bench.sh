@@ -31,13 +31,13 @@ if [ "$QUICK" = 1 ]; then
 	sweep+=" BENCH_CLOG_MS=50 BENCH_CLOG_EVERY=10"
 	sweep+=" BENCH_RESTART_CONN=400 BENCH_RESTART_RATE=400 BENCH_IDLE_CONNS=0,200 BENCH_IDLE_SECS=1"
 	sweep+=" BENCH_NGINX_RUNS=1 BENCH_NGINX_CONN=100 BENCH_NGINX_RATE=100 BENCH_NGINX_STOP_MS=200"
-	per_boot=12 per_sweep=35 per_icount_boot=40
+	per_boot=12 per_sweep=50 per_icount_boot=40
 	sweeps=${BENCH_SWEEPS:-1}
 else
 	reps=${BENCH_REPS:-5}
 	sizes="BENCH_PIPE_LOOPS=20000 BENCH_MSG_LOOPS=20 BENCH_EPOLL_SECS=3"
 	sweep=
-	per_boot=15 per_sweep=360 per_icount_boot=50
+	per_boot=15 per_sweep=520 per_icount_boot=50
 	sweeps=${BENCH_SWEEPS:-3}
 fi
 [[ $reps =~ ^[1-9][0-9]?$ ]] || die "BENCH_REPS must be 1..99, not '$reps'"
