@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "errno_text.h"
 #include "fd.h"
 #include "net.h"
 #include "steering.h"
@@ -41,11 +42,6 @@ constexpr std::array<ModelInfo, 13> kModels{{
 	{Model::uring_multishot_roundrobin, "uring_multishot_roundrobin",
 	 "io_uring per worker, multishot accept, IORING_ACCEPT_ROUNDROBIN"},
 }};
-
-std::string errno_text(const char *what, int err)
-{
-	return std::string(what) + ": " + std::strerror(err);
-}
 
 std::optional<std::string> probe_roundrobin()
 {

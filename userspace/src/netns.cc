@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "errno_text.h"
 #include "fd.h"
 
 namespace lab {
@@ -16,11 +17,6 @@ namespace lab {
 namespace {
 
 constexpr const char *kMigrateReq = "/proc/sys/net/ipv4/tcp_migrate_req";
-
-std::string errno_text(const std::string &what, int err = errno)
-{
-	return what + ": " + std::strerror(err);
-}
 
 } // namespace
 

@@ -24,6 +24,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "errno_text.h"
 #include "net.h"
 #include "steering.h"
 
@@ -56,7 +57,7 @@ namespace {
 
 [[noreturn]] void fail(const std::string &what, int err = errno)
 {
-	throw std::runtime_error(what + (err ? std::string(": ") + std::strerror(err) : ""));
+	throw std::runtime_error(err ? errno_text(what, err) : what);
 }
 
 uint64_t thread_cpu_ns()

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <vector>
 
+#include "errno_text.h"
+
 namespace lab {
 
 int attach_reuseport_cbpf(int fd, unsigned sockets)
@@ -66,11 +68,6 @@ Fd map_create(uint32_t type, uint32_t value_size, uint32_t entries)
 	a.value_size = value_size;
 	a.max_entries = entries;
 	return Fd(bpf(BPF_MAP_CREATE, a));
-}
-
-std::string errno_text(const std::string &what, int err = errno)
-{
-	return what + ": " + std::strerror(err);
 }
 
 } // namespace
