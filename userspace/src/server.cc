@@ -198,18 +198,11 @@ Server::Server(const ServerConfig &cfg) : cfg_(cfg)
 		fail("mmap");
 	shared_.reset(static_cast<SharedState *>(mem));
 
-	// Listeners: one shared, or one per worker in a SO_REUSEPORT group.
-	bool nonblock = is_epoll_per_worker(cfg.model) || is_epoll_shared(cfg.model) ||
-			cfg.model == Model::poll;
-	unsigned n = is_reuseport(cfg.model) ? cfg.workers : 1;
-	uint16_t port = cfg.port;
-	for (unsigned i = 0; i < n; i++) {
-		Fd l = listen_tcp(port, &port, is_reuseport(cfg.model), kBacklog, nonblock);
-		if (!l)
-			fail("listen on 127.0.0.1:" + std::to_string(port));
-		listeners_.push_back(std::move(l));
-	}
-	port_ = port;
+	// Listeners: one shared, or one per worker in a SO_REUSEPORT group;
+	// the first picks the port when none is given.
+	port_ = cfg.port;
+	for (unsigned i = 0, n = is_reuseport(cfg.model) ? cfg.workers : 1; i < n; i++)
+		listeners_.push_back(new_listener());
 	if (cfg.model == Model::reuseport_cbpf &&
 	    attach_reuseport_cbpf(listeners_[0].get(), cfg.workers))
 		fail("SO_ATTACH_REUSEPORT_CBPF");
@@ -252,6 +245,16 @@ Server::Server(const ServerConfig &cfg) : cfg_(cfg)
 		stop();
 		fail("workers did not start", 0);
 	}
+}
+
+Fd Server::new_listener(const char *step)
+{
+	bool nonblock = is_epoll_per_worker(cfg_.model) || is_epoll_shared(cfg_.model) ||
+			cfg_.model == Model::poll;
+	Fd l = listen_tcp(port_, &port_, is_reuseport(cfg_.model), kBacklog, nonblock);
+	if (!l)
+		fail(step + std::string("listen on 127.0.0.1:") + std::to_string(port_));
+	return l;
 }
 
 Fd Server::new_epoll() const
@@ -336,22 +339,17 @@ void Server::restart(unsigned idx)
 	// The replacement first, as a zero-downtime restart does: a listener
 	// of its own in a reuseport group (which takes the old one's slot of
 	// reuseport_ebpf_rr), and an epoll instance of its own.
-	Fd old_listener, old_epoll;
+	// The assignments close this process's copies of the old ones: only
+	// the old worker holds them now (each worker closed what was not its
+	// own), and they go when it exits.
 	if (is_reuseport(cfg_.model)) {
-		uint16_t port = port_;
-		Fd l = listen_tcp(port_, &port, true, kBacklog);
-		if (!l)
-			fail("restart: listen on 127.0.0.1:" + std::to_string(port_));
+		Fd l = new_listener("restart: ");
 		if (steering_ && steering_->set(idx, l.get()))
 			fail("restart: BPF_MAP_UPDATE_ELEM");
-		old_listener = std::exchange(listeners_[idx], std::move(l));
+		listeners_[idx] = std::move(l);
 	}
 	if (is_epoll_per_worker(cfg_.model))
-		old_epoll = std::exchange(epolls_[idx], new_epoll());
-	// Only the old worker holds the old listener and instance now (each
-	// worker closed what was not its own): they go when it exits.
-	old_listener.reset();
-	old_epoll.reset();
+		epolls_[idx] = new_epoll();
 
 	unsigned ready = std::atomic_ref(shared_->ready).load();
 	pid_t pid = spawn(idx, std::atomic_ref(shared_->generation[idx]).load() + 1);

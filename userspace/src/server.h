@@ -92,6 +92,8 @@ public:
 	std::vector<WorkerStats> stop();
 
 private:
+	// On port_, which it sets when 0; `step` prefixes the error.
+	Fd new_listener(const char *step = "");
 	Fd new_epoll() const;
 	pid_t spawn(unsigned idx, unsigned generation); // fork a worker process
 	bool wait_ready(unsigned count) const;
