@@ -175,6 +175,11 @@ bool can_hold(Model m)
 	       m == Model::epoll_roundrobin;
 }
 
+bool holds(Model m, bool asked, unsigned request_bytes)
+{
+	return m == Model::poll ? request_bytes > 0 : asked;
+}
+
 std::optional<std::string> unsupported_reason(Model m)
 {
 	switch (m) {

@@ -40,6 +40,9 @@ bool is_uring(Model m);
 // Workers that can hold connections in their poll or epoll set (--idle):
 // poll and the models with one epoll per worker.
 bool can_hold(Model m);
+// Whether the workers hold their connections: poll whenever they send
+// requests (that is the model), the others when asked (--hold).
+bool holds(Model m, bool asked, unsigned request_bytes);
 
 // Why the running kernel cannot run `m`, or nothing if it can.  Probes
 // the real syscalls; never substitutes another model.

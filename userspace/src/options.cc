@@ -358,8 +358,7 @@ std::vector<std::string> echo(const RunOptions &o)
 			"work_us=" + std::to_string(o.work_us),
 			"clog_ms=" + std::to_string(o.clog_ms),
 			"clog_every=" + std::to_string(o.clog_every),
-			std::string("hold=") + (o.hold || (o.model == Model::poll && o.request_bytes) ?
-							"yes" : "no"),
+			std::string("hold=") + (holds(o.model, o.hold, o.request_bytes) ? "yes" : "no"),
 			"idle=" + std::to_string(o.idle),
 			"restart_every_ms=" + std::to_string(o.restart_every_ms),
 			"tcp_migrate_req=" + (o.tcp_migrate_req < 0 ? std::string("unchanged") :

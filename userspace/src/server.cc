@@ -182,9 +182,7 @@ Server::Server(const ServerConfig &cfg) : cfg_(cfg)
 		fail("workers must be 1.." + std::to_string(kMaxWorkers), 0);
 	if (auto why = unsupported_reason(cfg.model))
 		fail("model " + std::string(model_name(cfg.model)) + " unsupported: " + *why, 0);
-	// poll holds every connection that sends requests: that is the model.
-	if (cfg.model == Model::poll)
-		cfg_.hold = cfg.request_bytes > 0;
+	cfg_.hold = holds(cfg.model, cfg.hold, cfg.request_bytes);
 	if (cfg_.hold && !can_hold(cfg.model))
 		fail("holding connections needs the poll model or one epoll per worker", 0);
 	if (cfg_.hold && (cfg.request_bytes == 0 || cfg.http))
