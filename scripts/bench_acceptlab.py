@@ -257,6 +257,34 @@ def markdown(doc):
     return out
 
 
+TERMINALS = (("svg", "svg size 900,500 dynamic background rgb 'white'"),
+             ("png", "pngcairo size 900,500"))
+
+
+def write_series(path, series):
+    """A gnuplot data file: per (label, points) one index, "# label" and a
+    line of numbers per point."""
+    with open(path, "w") as f:
+        for label, points in series:
+            f.write(f"# {label}\n")
+            for p in points:
+                f.write(" ".join(map(str, p)) + "\n")
+            f.write("\n\n")  # one gnuplot index per series
+
+
+def draw(out, name, script, run=None):
+    """name.svg and name.png in out from one gnuplot script (what follows
+    the terminal and output lines).  Returns the files; run(script) runs
+    gnuplot."""
+    written = []
+    for ext, terminal in TERMINALS:
+        path = out / f"{name}.{ext}"
+        (run or (lambda s: subprocess.run(["gnuplot"], input=s, text=True, check=True)))(
+            f"set terminal {terminal} noenhanced\nset output '{path}'\n{script}")
+        written.append(path)
+    return written
+
+
 def charts(doc, out, run=None):
     """Fairness and connections/s against the worker count, one line per
     model and kind, as fairness.{png,svg} and throughput.{png,svg} in out
@@ -271,31 +299,21 @@ def charts(doc, out, run=None):
         return []
     data = out / "scaling.dat"
     names = sorted(series)
-    with open(data, "w") as f:
-        for kind, model in names:
-            f.write(f"# {model} {kind}\n")
-            for n, jain, rate in sorted(series[(kind, model)]):
-                f.write(f"{n} {jain} {rate}\n")
-            f.write("\n\n")  # one gnuplot index per series
+    write_series(data, [(f"{model} {kind}", sorted(series[(kind, model)]))
+                        for kind, model in names])
     written = []
     for name, column, ylabel, extra in (
             ("fairness", 2, "Jain's index (1 = even)", "set yrange [0:1.05]\n"),
             ("throughput", 3, "connections/s", "set yrange [0:*]\n")):
-        for ext, terminal in (("svg", "svg size 900,500 dynamic background rgb 'white'"),
-                              ("png", "pngcairo size 900,500")):
-            path = out / f"{name}.{ext}"
-            plots = ", ".join(
-                f"'{data}' index {i} using 1:{column} with linespoints "
-                f"title '{model} ({kind})'"
-                for i, (kind, model) in enumerate(names))
-            script = (f"set terminal {terminal} noenhanced\nset output '{path}'\n"
-                      "set logscale x 2\nset xlabel 'workers'\n"
-                      f'set ylabel "{ylabel}"\nset key outside right\n'
-                      f'set title "{ylabel} against workers, patched kernel"\n'
-                      f"{extra}plot {plots}\n")
-            (run or (lambda s: subprocess.run(["gnuplot"], input=s, text=True,
-                                              check=True)))(script)
-            written.append(path)
+        plots = ", ".join(
+            f"'{data}' index {i} using 1:{column} with linespoints "
+            f"title '{model} ({kind})'"
+            for i, (kind, model) in enumerate(names))
+        written += draw(out, name,
+                        "set logscale x 2\nset xlabel 'workers'\n"
+                        f'set ylabel "{ylabel}"\nset key outside right\n'
+                        f'set title "{ylabel} against workers, patched kernel"\n'
+                        f"{extra}plot {plots}\n", run)
     return written
 
 

@@ -14,11 +14,10 @@ round-robin by eBPF.
   Each model's rate at K is divided by its rate at K = 0 in the same boot.
 """
 
-import subprocess
 import textwrap
 from collections import defaultdict
 
-from bench_acceptlab import ALTERNATIVES, fmt_spread, spread
+from bench_acceptlab import ALTERNATIVES, draw, fmt_spread, spread, write_series
 
 SHARED_QUEUE = ("blocking", "epoll_roundrobin", "epoll_exclusive")
 FLAT_GOAL = 0.8  # an epoll model's rate at the largest K over its rate at K = 0
@@ -234,24 +233,11 @@ def charts(doc, out, run=None):
         return []
     data = out / "idle-connections.dat"
     names = sorted(series)
-    with open(data, "w") as f:
-        for m in names:
-            f.write(f"# {m}\n")
-            for k, rate in sorted(series[m]):
-                f.write(f"{k} {rate}\n")
-            f.write("\n\n")
-    written = []
-    for ext, terminal in (("svg", "svg size 900,500 dynamic background rgb 'white'"),
-                          ("png", "pngcairo size 900,500")):
-        path = out / f"idle-connections.{ext}"
-        plots = ", ".join(f"'{data}' index {i} using 1:2 with linespoints title '{m}'"
-                          for i, m in enumerate(names))
-        script = (f"set terminal {terminal} noenhanced\nset output '{path}'\n"
-                  "set xlabel 'idle connections held'\nset ylabel 'requests/s'\n"
-                  "set yrange [0:*]\nset key outside right\n"
-                  "set title 'Reply rate against idle connections, patched kernel'\n"
-                  f"plot {plots}\n")
-        (run or (lambda s: subprocess.run(["gnuplot"], input=s, text=True,
-                                          check=True)))(script)
-        written.append(path)
-    return written
+    write_series(data, [(m, sorted(series[m])) for m in names])
+    plots = ", ".join(f"'{data}' index {i} using 1:2 with linespoints title '{m}'"
+                      for i, m in enumerate(names))
+    return draw(out, "idle-connections",
+                "set xlabel 'idle connections held'\nset ylabel 'requests/s'\n"
+                "set yrange [0:*]\nset key outside right\n"
+                "set title 'Reply rate against idle connections, patched kernel'\n"
+                f"plot {plots}\n", run)
