@@ -13,7 +13,6 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "chart.h"
@@ -172,21 +171,13 @@ std::vector<lab::Fd> open_idle(const lab::Server &server, uint64_t count, double
 	auto deadline = std::chrono::steady_clock::now() +
 			std::chrono::duration_cast<std::chrono::steady_clock::duration>(
 				std::chrono::duration<double>(timeout_s));
-	auto accepted_at_least = [&server, deadline](uint64_t n) {
-		while (server.accepted() < n) {
-			if (std::chrono::steady_clock::now() > deadline)
-				return false;
-			std::this_thread::sleep_for(std::chrono::milliseconds(1));
-		}
-		return true;
-	};
 	auto idle = lab::open_idle(server.port(), count, [&](uint64_t open) {
 		if (open % 5000 == 0)
 			std::cerr << "acceptlab: " << open << " of " << count
 				  << " idle connections open\n";
-		return accepted_at_least(open - std::min(open, lab::kIdleBatch));
+		return server.wait_accepted(open - std::min(open, lab::kIdleBatch), deadline);
 	});
-	if (!accepted_at_least(count))
+	if (!server.wait_accepted(count, deadline))
 		throw std::runtime_error("the server accepted " + std::to_string(server.accepted()) +
 					 " of " + std::to_string(count) +
 					 " idle connections before --timeout");

@@ -709,6 +709,16 @@ uint64_t Server::accepted() const
 	return n;
 }
 
+bool Server::wait_accepted(uint64_t n, std::chrono::steady_clock::time_point deadline) const
+{
+	while (accepted() < n) {
+		if (std::chrono::steady_clock::now() > deadline)
+			return false;
+		std::this_thread::sleep_for(std::chrono::milliseconds(1));
+	}
+	return true;
+}
+
 bool Server::wait_idle(std::chrono::milliseconds timeout) const
 {
 	return wait_in_accept(std::vector<pid_t>(shared_->tid, shared_->tid + cfg_.workers),

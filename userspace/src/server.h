@@ -73,6 +73,8 @@ public:
 	unsigned workers() const { return cfg_.workers; }
 	std::vector<WorkerStats> stats() const; // per worker, so far
 	uint64_t accepted() const;              // by all workers, so far
+	// Until the workers have accepted `n` in all; false at `deadline`.
+	bool wait_accepted(uint64_t n, std::chrono::steady_clock::time_point deadline) const;
 
 	// Waits until every worker sleeps in its accept, epoll or io_uring
 	// wait (read from /proc); false after the timeout.

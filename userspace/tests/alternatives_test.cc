@@ -12,7 +12,6 @@
 #include <functional>
 #include <numeric>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -224,9 +223,8 @@ TEST(Idle, HeldConnectionsStayOpenAndAreServedWhenTheySend)
 		sc.request_bytes = 16;
 		lab::Server server(sc);
 		auto idle = lab::open_idle(server.port(), 300, nullptr);
-		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-		while (server.accepted() < 300 && std::chrono::steady_clock::now() < deadline)
-			std::this_thread::sleep_for(std::chrono::milliseconds(1));
+		server.wait_accepted(300, std::chrono::steady_clock::now() +
+						  std::chrono::seconds(10));
 		ASSERT_EQ(server.accepted(), 300u);
 
 		lab::ClientConfig cc = clients(100, 8);
