@@ -101,12 +101,16 @@ private:
 	bool wait_ready(unsigned count) const;
 	bool done(unsigned idx) const; // stopping, or this process retired
 	void worker_main(unsigned idx);
-	int accept_one(unsigned idx, int listen_fd, bool *shut, int *err);
-	bool serve_ready(unsigned idx, int conn, unsigned &got);
+	int accept_one(unsigned idx, int listen_fd, bool *shut, int *err); // accept_one.cc
+	bool serve_ready(unsigned idx, int conn, unsigned &got);         // protocol.cc
+	// Each accept loop runs until the server stops and returns 0, or the
+	// errno that ended it early (accept_epoll.cc, accept_poll.cc,
+	// accept_uring.cc, accept_blocking.cc).
 	int epoll_loop(unsigned idx, int listen_fd);
 	int poll_loop(unsigned idx, int listen_fd);
 	int uring_loop(unsigned idx, int listen_fd);
 	int blocking_loop(unsigned idx, int listen_fd);
+	// The protocol on one accepted connection (protocol.cc).
 	void serve(unsigned idx, int conn);
 	void serve_http(unsigned idx, int conn);
 	void handle_request(unsigned idx);
