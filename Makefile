@@ -1,16 +1,16 @@
 # EPOLLROUNDROBIN: kernel series, kselftests and the QEMU before/after run.
 #
-#   make vm      main job: build baseline + patched kernels of BASE (7.2),
+#   make vm      main job: build baseline + patched kernels of BASE (7.3),
 #                boot both under QEMU, run the selftests, print the
 #                before/after verdict (DEBUG_KERNEL=1: also the debug
 #                kernel's stress run)
 #   make check   the test command (CI): series checks of both bases,
-#                'vm DEBUG_KERNEL=1' on 7.2, the patched kernel on 6.12
+#                'vm DEBUG_KERNEL=1' on 7.3, the patched kernel on 6.12
 #   make stress  only the debug kernel, stress run of DEBUG_STRESS_SECS (300)
 #   make faults  inject each qemu/faults/*.patch, expect the run to fail
 #   make unit    the unit and integration tests that need no kernel build
 #   make series-sync  rewrite the selftest patch of every base from selftests/
-#   make export  the LKML posting from the last passing run (V=N: version N),
+#   make export  the LKML posting from the last passing run (REVISION=N: vN),
 #                checked, in build/export/vN; sends nothing
 #   make bench   the cost of the series, in the VMs: perf bench on the
 #                baseline and patched kernels of BASE by turns (BENCH_REPS,
@@ -21,7 +21,7 @@
 #                only); QUICK=1: once, small sizes.  Report, JSON and
 #                charts in build/bench/
 #
-# Knobs (environment or make variables): BASE (7.2|6.12: the kernel base and
+# Knobs (environment or make variables): BASE (7.3|6.12: the kernel base and
 # its series), KERNEL_SRC=/path/to/linux (default: Debian's
 # linux-source-$BASE), BUILD_DIR, SMP (4), VM_TIMEOUT (900 s), VM_MEM
 # (1024 MiB), KVM (auto|0), JOBS (nproc), DEBUG_KERNEL (0|1|only),
@@ -32,7 +32,7 @@ BUILD_DIR ?= $(CURDIR)/build
 # The maintained bases, from their one definition in scripts/lib.sh.
 BASES := $(shell sed -n 's/^BASES="\(.*\)"$$/\1/p' scripts/lib.sh)
 export BASE BUILD_DIR KERNEL_SRC SMP VM_TIMEOUT VM_MEM KVM JOBS DEBUG_KERNEL \
-	STRESS_SECS DEBUG_STRESS_SECS EXPORT_DIR QUICK BENCH_REPS BENCH_SWEEPS BENCH_ICOUNT \
+	STRESS_SECS DEBUG_STRESS_SECS EXPORT_DIR REVISION KERNEL_PKG QUICK BENCH_REPS BENCH_SWEEPS BENCH_ICOUNT \
 	BENCH_EXPERIMENTS
 
 .PHONY: help vm check stress faults deps trees kernels initramfs export bench \
@@ -55,7 +55,7 @@ faults: deps
 	scripts/faults.sh
 
 export: deps
-	V=$(or $(V),1) scripts/export.sh
+	scripts/export.sh
 
 bench: deps
 	scripts/bench.sh

@@ -29,7 +29,7 @@ PACKAGES=(
 )
 for b in $BASES; do
 	base_settings "$b"
-	[ -n "$DEB_SUITE" ] || PACKAGES+=("$DEB_SOURCE_PKG")
+	[ -n "$DEB_SUITES" ] || PACKAGES+=("$DEB_SOURCE_PKG")
 done
 
 [ "${DEPS_SKIP:-0}" = 1 ] && exit 0
@@ -60,6 +60,22 @@ fi
 # The sources to fetch; not the one a KERNEL_SRC tree stands in for.
 for b in $BASES; do
 	base_settings "$b"
-	[ -n "$DEB_SUITE" ] && { [ -z "$KERNEL_SRC" ] || [ "$b" != "$BASE" ]; } || continue
-	"$REPO/scripts/fetch-source.sh" "$DEB_SOURCE_PKG" "$DEB_SUITE" "$DEB_TARBALL"
+	[ -n "$DEB_SUITES" ] && { [ -z "$KERNEL_SRC" ] || [ "$b" != "$BASE" ]; } || continue
+	"$REPO/scripts/fetch-source.sh" "$DEB_SOURCE_PKG" "$DEB_SUITES" "$DEB_TARBALL"
 done
+
+# Mainline moves on: once a day, say so when Debian carries a newer
+# linux-source than the newest base's, with the command that tries the
+# series on it.  Only a notice: a run keeps its cached source, and a
+# failed look-up changes nothing.
+newest=${BASES%% *}
+stamp=$SOURCE_CACHE/newest-mainline
+if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
+	base_settings "$newest"
+	"$REPO/scripts/fetch-source.sh" --newest "$DEB_SUITES" >"$stamp.tmp" 2>/dev/null &&
+		mv "$stamp.tmp" "$stamp" || rm -f "$stamp.tmp"
+fi
+read -r newer newer_version _ <"$stamp" 2>/dev/null || true
+if [ -n "${newer:-}" ] && dpkg --compare-versions "${newer#linux-source-}" gt "$newest"; then
+	log "notice: Debian carries $newer ($newer_version), newer than the series' base $newest; try the series on it: KERNEL_PKG=$newer make vm"
+fi

@@ -2,7 +2,7 @@
 # export.sh: the LKML posting of the newest base's series, from the last
 # passing run, checked before anyone sends it.  Never sends mail.
 #
-#   export.sh            write $EXPORT_DIR/v$V/ (default build/export/v1):
+#   export.sh            write $EXPORT_DIR/v$REVISION/ (default build/export/v1):
 #                          series/     git format-patch --cover-letter: the
 #                                      submitter as author, with their
 #                                      Signed-off-by after Assisted-by, To:
@@ -16,7 +16,7 @@
 # Refuses, with one line, unless the last run of the base passed and tested
 # exactly this series, and unless git config user.name and user.email are
 # set.  The cover letter takes its overhead section from make bench's
-# $BASE_DIR/bench.txt when that measured this series.  V=N (N >= 2) makes
+# $BASE_DIR/bench.txt when that measured this series.  REVISION=N (N >= 2) makes
 # [PATCH vN] and needs
 # kernel-patches/posting/changes-vN.txt.  A failed export leaves nothing in
 # $EXPORT_DIR.
@@ -24,7 +24,7 @@ LOG_TAG="export"
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-V=${V:-1}
+REVISION=${REVISION:-1}
 EXPORT_DIR=${EXPORT_DIR:-$BUILD_DIR/export}
 POSTING=$REPO/kernel-patches/posting
 MAN_SERIES_DIR=$REPO/kernel-patches/man
@@ -208,19 +208,26 @@ apply_mails() {
 }
 
 make_export() {
-	local out=$EXPORT_DIR/v$V ident changes='' bench='' to=() cc=() kind who msg
+	local out=$EXPORT_DIR/v$REVISION ident changes='' bench='' to=() cc=() kind who msg
 	local prefix=(--subject-prefix=PATCH) stored=("$SERIES_DIR"/*.patch)
-	local man_patches=("$MAN_SERIES_DIR"/*.patch) email head
+	local man_patches=("$MAN_SERIES_DIR"/*.patch) email head base_commit
 
 	[ ! -e "$out" ] ||
-		die "$out exists: make the next version with V=$((V + 1)) (and kernel-patches/posting/changes-v$((V + 1)).txt), or remove it"
+		die "$out exists: make the next version with REVISION=$((REVISION + 1)) (and kernel-patches/posting/changes-v$((REVISION + 1)).txt), or remove it"
 	ident=$(identity)
-	if [ "$V" -gt 1 ]; then
-		changes=$POSTING/changes-v$V.txt
+	if [ "$REVISION" -gt 1 ]; then
+		changes=$POSTING/changes-v$REVISION.txt
 		[ -s "$changes" ] ||
-			die "V=$V needs $changes: what changed since v$((V - 1)), for the cover letter"
-		prefix=(-v "$V")
+			die "REVISION=$REVISION needs $changes: what changed since v$((REVISION - 1)), for the cover letter"
+		prefix=(-v "$REVISION")
 	fi
+	# The base a maintainer can check out: a git KERNEL_SRC's HEAD.  A
+	# Debian tarball's base is a commit of ours, which nobody else has; the
+	# cover letter names its version instead.
+	case $(cat "$BASE_DIR/patched/base-id" 2>/dev/null) in
+	"git "*) base_commit=(--base=vmtest-base) ;;
+	*) base_commit=() ;;
+	esac
 	if ! msg=$(posting check-run --results "$results" --series-id "$(series_id)" \
 		--base-version "$(cat "$BASE_DIR/patched/base-id" 2>/dev/null)" 2>&1); then
 		die "${msg#error: }: run 'make vm' (BASE=$BASE) and export after it passes"
@@ -244,13 +251,14 @@ make_export() {
 	done < <(recipients "${stored[@]}")
 
 	log "writing $out (as $ident)"
-	mkdir -p "$scratch/v$V"
+	mkdir -p "$scratch/v$REVISION"
 	head=$(apply_mails "$tree" vmtest-base "$ident" "${stored[@]}")
 	"${GIT[@]}" -C "$tree" format-patch -q --cover-letter --thread=shallow \
-		"${prefix[@]}" "${to[@]}" "${cc[@]}" -o "$scratch/v$V/series" "vmtest-base..$head"
+		"${prefix[@]}" "${base_commit[@]}" "${to[@]}" "${cc[@]}" \
+		-o "$scratch/v$REVISION/series" "vmtest-base..$head"
 	posting cover --results "$results" --template "$POSTING/cover-letter.txt" \
-		--version "$V" ${changes:+--changes "$changes"} ${bench:+--bench "$bench"} \
-		"$scratch/v$V/series/0000-cover-letter.patch"
+		--version "$REVISION" ${changes:+--changes "$changes"} ${bench:+--bench "$bench"} \
+		"$scratch/v$REVISION/series/0000-cover-letter.patch"
 
 	to=() cc=()
 	while read -r kind who; do
@@ -258,14 +266,14 @@ make_export() {
 	done < <(man_recipients)
 	pristine_pages "$scratch/man"
 	head=$(apply_mails "$scratch/man" HEAD "$ident" "${man_patches[@]}")
-	"${GIT[@]}" -C "$scratch/man" notes add -m "$(man_pages_note "$scratch/v$V/series/0000-cover-letter.patch")" "$head"
+	"${GIT[@]}" -C "$scratch/man" notes add -m "$(man_pages_note "$scratch/v$REVISION/series/0000-cover-letter.patch")" "$head"
 	"${GIT[@]}" -C "$scratch/man" format-patch -q --notes --thread=shallow "${prefix[@]}" \
-		"${to[@]}" "${cc[@]}" -o "$scratch/v$V/man-pages" "HEAD..$head"
+		"${to[@]}" "${cc[@]}" -o "$scratch/v$REVISION/man-pages" "HEAD..$head"
 	rm -rf "$scratch/man"
 
-	verify "$scratch/v$V" "$ident"
+	verify "$scratch/v$REVISION" "$ident"
 	mkdir -p "$EXPORT_DIR"
-	mv "$scratch/v$V" "$out"
+	mv "$scratch/v$REVISION" "$out"
 	summary "$out"
 }
 
@@ -298,7 +306,8 @@ summary() {
 
 [ "$BASE" = "$newest" ] ||
 	die "the posting is made from the newest base, $newest; the $BASE series is its backport"
-[[ $V =~ ^[1-9][0-9]*$ ]] || die "V must be a version number (1, 2, ...), not '$V'"
+[ -z "${V:-}" ] || die "V is kbuild's verbosity: the posting's version is REVISION=N (make export REVISION=2)"
+[[ $REVISION =~ ^[1-9][0-9]*$ ]] || die "REVISION must be a version number (1, 2, ...), not '$REVISION'"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 GIT=(git -c user.name=vmtest -c user.email=vmtest@localhost -c gc.auto=0 -c advice.detachedHead=false)

@@ -5,6 +5,11 @@
 
 set -euo pipefail
 
+# --help or -h, first: the script's header, before anything is checked,
+# installed or built.
+# shellcheck source=scripts/help.sh
+source "$(dirname "${BASH_SOURCE[0]}")/help.sh"
+
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$REPO/build}
 # Empty: Debian's source package of $BASE.  Otherwise a kernel tree that is
@@ -22,7 +27,7 @@ NGINX_CACHE=${NGINX_CACHE:-$SOURCE_CACHE/nginx}
 KERNEL_CACHE_KEEP=${KERNEL_CACHE_KEEP:-24}
 # The kernel bases the series is maintained for, newest first.  The newest
 # is the default BASE, and its checkpatch.pl checks every series.
-BASES="7.2 6.12"
+BASES="7.3 6.12"
 # Kernels the VM runs ("debug": the patched tree with qemu/debug.config);
 # "bisect" is a build-only tree (scripts/series.sh).
 VARIANTS="baseline patched debug bisect"
@@ -89,21 +94,27 @@ check_variant() {
 }
 
 # base_settings BASE: what a kernel base is made of.
-#   DEB_SOURCE_PKG  Debian's package with its source tarball
-#   DEB_SUITE       empty: the package comes from the machine's apt;
-#                   otherwise the Debian suite it is fetched from, with a
-#                   private apt state, into $SOURCE_CACHE
+#   DEB_SOURCE_PKG  Debian's package with its source tarball (KERNEL_PKG:
+#                   another one, e.g. a newer mainline, to try the series on)
+#   DEB_SUITES      empty: the package comes from the machine's apt;
+#                   otherwise the Debian suites it is fetched from (the
+#                   newest version among them), with a private apt state,
+#                   into $SOURCE_CACHE
 #   DEB_TARBALL     where the package's source tarball is
 #   SERIES_DIR      the series for this base
+# 7.3 is mainline: Debian carries its release candidates in experimental
+# and the release in sid, so it is fetched from whichever has it.
 base_settings() {
 	case $1 in
-	7.2) DEB_SOURCE_PKG=linux-source-7.2 DEB_SUITE=sid
-		SERIES_DIR=$REPO/kernel-patches ;;
-	6.12) DEB_SOURCE_PKG=linux-source-6.12 DEB_SUITE=
-		SERIES_DIR=$REPO/kernel-patches/6.12 ;;
+	7.3) DEB_SOURCE_PKG=linux-source-7.3 DEB_SUITES="experimental sid" ;;
+	6.12) DEB_SOURCE_PKG=linux-source-6.12 DEB_SUITES= ;;
 	*) die "unknown BASE '$1' (expected one of: $BASES)" ;;
 	esac
-	if [ -n "$DEB_SUITE" ]; then
+	SERIES_DIR=$REPO/kernel-patches/$1
+	if [ -n "${KERNEL_PKG:-}" ] && [ "$1" = "$BASE" ]; then
+		DEB_SOURCE_PKG=$KERNEL_PKG DEB_SUITES="experimental sid"
+	fi
+	if [ -n "$DEB_SUITES" ]; then
 		DEB_TARBALL=$SOURCE_CACHE/$DEB_SOURCE_PKG.tar.xz
 	else
 		DEB_TARBALL=/usr/src/$DEB_SOURCE_PKG.tar.xz
@@ -112,7 +123,7 @@ base_settings() {
 
 # deb_version: the version of $DEB_SOURCE_PKG's tarball, empty if missing.
 deb_version() {
-	if [ -n "$DEB_SUITE" ]; then
+	if [ -n "$DEB_SUITES" ]; then
 		cat "${DEB_TARBALL%.tar.xz}.version" 2>/dev/null || true
 	else
 		dpkg-query -W -f='${Version}' "$DEB_SOURCE_PKG" 2>/dev/null || true
@@ -150,23 +161,42 @@ tree_base() {
 		END { if (v != "" && p != "") print v "." p }' "$1/Makefile"
 }
 
-# The base: BASE (default: the newest), or KERNEL_SRC's own version.
+# version_number X.Y: X.Y as one comparable number.
+version_number() {
+	echo $(( ${1%%.*} * 1000 + ${1#*.} ))
+}
+
+# nearest_base X.Y: the base whose series is nearest to Linux X.Y (the same
+# version, else the nearest, else the newer of two as near).
+nearest_base() {
+	local want b d best='' best_d=''
+	want=$(version_number "$1")
+	for b in $BASES; do
+		d=$(( $(version_number "$b") - want ))
+		d=${d#-}
+		if [ -z "$best" ] || [ "$d" -lt "$best_d" ]; then
+			best=$b best_d=$d
+		fi
+	done
+	echo "$best"
+}
+
+# The base: BASE (default: the newest), or the nearest to KERNEL_SRC's own
+# version.
 if [ -n "$KERNEL_SRC" ]; then
 	[ -d "$KERNEL_SRC" ] && [ -r "$KERNEL_SRC/Makefile" ] ||
 		die "KERNEL_SRC=$KERNEL_SRC is not a readable directory with a Makefile"
 	src_base=$(tree_base "$KERNEL_SRC")
-	[ -n "$src_base" ] ||
+	[[ $src_base =~ ^[0-9]+\.[0-9]+$ ]] ||
 		die "KERNEL_SRC=$KERNEL_SRC is not a Linux tree (no VERSION and PATCHLEVEL in its Makefile)"
-	case " $BASES " in
-	*" $src_base "*) ;;
-	*) die "KERNEL_SRC=$KERNEL_SRC is Linux $src_base: there is a series only for $BASES" ;;
-	esac
-	[ -z "${BASE:-}" ] || [ "$BASE" = "$src_base" ] ||
-		die "KERNEL_SRC=$KERNEL_SRC is Linux $src_base, not BASE=$BASE"
-	BASE=$src_base
+	BASE=${BASE:-$(nearest_base "$src_base")}
 fi
 BASE=${BASE:-${BASES%% *}}
 export BASE
+[ -z "${KERNEL_PKG:-}" ] || [[ $KERNEL_PKG =~ ^linux-source-[0-9]+\.[0-9]+$ ]] ||
+	die "KERNEL_PKG must name a Debian kernel source package, linux-source-X.Y, not '$KERNEL_PKG'"
+[ -z "${KERNEL_PKG:-}" ] || [ -z "$KERNEL_SRC" ] ||
+	die "KERNEL_PKG and KERNEL_SRC both name the kernel source: set one"
 base_settings "$BASE"
 # PATCH_DIR: another series for this base (scripts/faults.sh).
 PATCH_DIR=${PATCH_DIR:-$SERIES_DIR}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# series.sh COMMAND: keep the series of BASE (scripts/lib.sh: kernel-patches/
-# for 7.2, kernel-patches/6.12/ for 6.12) consistent and clean.
+# series.sh COMMAND: keep the series of BASE (scripts/lib.sh:
+# kernel-patches/$BASE/) consistent and clean.
 #   sync-selftest   rewrite the selftest patch (the last one) so that the
 #                   files it adds are those in selftests/
 #   check-selftest  fail if the selftest patch and selftests/ differ

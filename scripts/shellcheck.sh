@@ -3,6 +3,8 @@
 # first line runs a shell), one result per file; .shellcheckrc has the
 # checks the project silences, each with its reason.
 set -uo pipefail
+# shellcheck source=scripts/help.sh
+source "$(dirname "$0")/help.sh"
 cd "$(dirname "$0")/.." || exit 1
 command -v shellcheck >/dev/null || { echo "shellcheck not found (make deps)" >&2; exit 1; }
 passed=0 failed=0

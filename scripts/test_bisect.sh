@@ -18,13 +18,13 @@ mkdir -p "$base/kernel/sched" "$base/fs" "$base/scripts" "$base/$st"
 # "BROKEN" fails the build.
 cat >"$base/Makefile" <<'EOF'
 VERSION = 7
-PATCHLEVEL = 2
+PATCHLEVEL = 3
 tinyconfig:
 	@: > $(O)/.config
 olddefconfig:
 	@:
 kernelversion:
-	@echo 7.2.0
+	@echo 7.3.0
 bzImage:
 	@! grep -q BROKEN kernel/sched/wait.c fs/eventpoll.c
 	@mkdir -p $(O)/arch/x86/boot
@@ -85,7 +85,7 @@ check "good series: says every patch builds" grep -q "every patch builds" "$tmp/
 series "$tmp/broken" BROKEN
 bisect "$tmp/broken"
 check "patch 2 does not build: bisect fails" test $? != 0
-check "patch 2 does not build: names it" grep -qx "\[7.2/series\] patch 2/4: 0002-epoll-two.patch" "$tmp/log"
+check "patch 2 does not build: names it" grep -qx "\[7.3/series\] patch 2/4: 0002-epoll-two.patch" "$tmp/log"
 check "patch 2 does not build: no patched kernel" test "$(builds -rr)" = 0
 
 summary

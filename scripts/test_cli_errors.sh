@@ -57,7 +57,7 @@ expect "vmtest.sh DEBUG_KERNEL=2" "DEBUG_KERNEL must be 0, 1 or only" env DEBUG_
 expect "vmtest.sh KERNELS=bisect" "KERNELS: bisect is a build-only tree" env KERNELS=bisect "$s/vmtest.sh"
 for script in scripts/vmtest.sh scripts/check.sh scripts/kernel-trees.sh scripts/deps.sh \
 	scripts/build-kernel.sh scripts/build-perf.sh scripts/bench.sh qemu/boot.sh qemu/mkinitramfs.sh; do
-	expect "$(basename "$script") unknown BASE" "unknown BASE '5.4' \(expected one of: 7.2 6.12\)" \
+	expect "$(basename "$script") unknown BASE" "unknown BASE '5.4' \(expected one of: 7.3 6.12\)" \
 		env BASE=5.4 "$BASH" "$repo/$script" patched
 done
 expect "series.sh unknown BASE" "unknown BASE '7'" env BASE=7 "$s/series.sh" check-selftest
@@ -65,11 +65,11 @@ expect "faults.sh unknown fault" "no fault 'nope' \(have: " "$s/faults.sh" nope
 expect "series.sh unknown command" "usage: series.sh" "$s/series.sh" nope
 expect "mkinitramfs.sh without trees" "kselftest_harness.h missing" "$q/mkinitramfs.sh"
 # A tree as far as mkinitramfs.sh checks it, for its later checks.
-mkdir -p "$tmp/build/7.2/patched/src/tools/testing/selftests"
-touch "$tmp/build/7.2/patched/src/tools/testing/selftests/kselftest_harness.h"
+mkdir -p "$tmp/build/7.3/patched/src/tools/testing/selftests"
+touch "$tmp/build/7.3/patched/src/tools/testing/selftests/kselftest_harness.h"
 expect "mkinitramfs.sh NGINX_BIN not a program" "NGINX_BIN=/nonexistent/nginx is not an executable" \
 	env NGINX_BIN=/nonexistent/nginx "$q/mkinitramfs.sh"
-rm -rf "$tmp/build/7.2"
+rm -rf "$tmp/build/7.3"
 expect "mkinitramfs.sh UPSTREAM_TEST_TIMEOUT=abc" "UPSTREAM_TEST_TIMEOUT must be a positive number" \
 	env UPSTREAM_TEST_TIMEOUT=abc "$q/mkinitramfs.sh"
 expect "vmverdict.py without --smp" "error: the following arguments are required: --smp" \

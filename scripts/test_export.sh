@@ -34,27 +34,27 @@ refused() {
 
 refusals() {
 	local build=$tmp/build sid
-	local ex=(env BUILD_DIR="$build" EXPORT_DIR="$tmp/export" KERNEL_SRC= BASE=7.2)
+	local ex=(env BUILD_DIR="$build" EXPORT_DIR="$tmp/export" KERNEL_SRC= BASE=7.3)
 	# shellcheck source=scripts/lib.sh
-	sid=$(BASE=7.2 KERNEL_SRC='' source "$here/lib.sh" && series_id)
-	mkdir -p "$build/7.2/patched"
-	echo "deb linux-source-7.2 7.2.13-1" >"$build/7.2/patched/base-id"
+	sid=$(BASE=7.3 KERNEL_SRC='' source "$here/lib.sh" && series_id)
+	mkdir -p "$build/7.3/patched"
+	echo "deb linux-source-7.3 7.3~rc7-1~exp1" >"$build/7.3/patched/base-id"
 	# results NAME SUMMARY SERIES_ID: a results.json of a run.
 	results() {
-		python3 - "$build/7.2/results.json" "$2" "$3" <<-'EOF'
+		python3 - "$build/7.3/results.json" "$2" "$3" <<-'EOF'
 		import json, sys
-		log = {"release": "7.2.13", "qemu": {"accel": "tcg"}, "programs": {}}
+		log = {"release": "7.3.0-rc7", "qemu": {"accel": "tcg"}, "programs": {}}
 		json.dump({"summary": sys.argv[2], "series_id": sys.argv[3],
-		           "base_version": "deb linux-source-7.2 7.2.13-1",
+		           "base_version": "deb linux-source-7.3 7.3~rc7-1~exp1",
 		           "logs": {"baseline": log, "patched": log}},
 		          open(sys.argv[1], "w"))
 		EOF
 	}
 
-	refused "BASE=6.12 is a backport" "the posting is made from the newest base, 7.2" \
+	refused "BASE=6.12 is a backport" "the posting is made from the newest base, 7.3" \
 		env BUILD_DIR="$build" EXPORT_DIR="$tmp/export" BASE=6.12 "$here/export.sh"
-	refused "V=abc" "V must be a version number" "${ex[@]}" V=abc "$here/export.sh"
-	refused "V=0" "V must be a version number" "${ex[@]}" V=0 "$here/export.sh"
+	refused "REVISION=abc" "REVISION must be a version number" "${ex[@]}" REVISION=abc "$here/export.sh"
+	refused "REVISION=0" "REVISION must be a version number" "${ex[@]}" REVISION=0 "$here/export.sh"
 	refused "unknown command" "usage: export.sh \[verify DIR\]" "${ex[@]}" "$here/export.sh" send
 	refused "no git identity" "git config user.name and user.email are not set" \
 		"${no_identity[@]}" "${ex[@]}" "$here/export.sh"
@@ -69,10 +69,10 @@ refusals() {
 	results x "340 passed, 0 failed, 23 skipped" "0123abcd"
 	refused "run of another series" "the last run tested another version of the series" \
 		"${as_submitter[@]}" "${ex[@]}" "$here/export.sh"
-	refused "V=2 without its changes" "V=2 needs .*changes-v2.txt" \
-		"${as_submitter[@]}" "${ex[@]}" V=2 "$here/export.sh"
+	refused "REVISION=2 without its changes" "REVISION=2 needs .*changes-v2.txt" \
+		"${as_submitter[@]}" "${ex[@]}" REVISION=2 "$here/export.sh"
 	mkdir -p "$tmp/export/v1"
-	refused "existing version" "v1 exists: make the next version with V=2" \
+	refused "existing version" "v1 exists: make the next version with REVISION=2" \
 		"${as_submitter[@]}" "${ex[@]}" "$here/export.sh"
 	refused "verify of a non-export" "is not an export" \
 		"${as_submitter[@]}" "${ex[@]}" "$here/export.sh" verify "$tmp"

@@ -11,8 +11,8 @@
 # shellcheck source=scripts/testlib.sh
 source "$(dirname "$0")/testlib.sh"
 
-src=$tmp/build/7.2/patched/src
-obj=$tmp/build/7.2/patched/obj
+src=$tmp/build/7.3/patched/src
+obj=$tmp/build/7.3/patched/obj
 cache=$tmp/cache
 export BUILD_COUNT=$tmp/builds CONFIG_COUNT=$tmp/configs
 GIT=(git -C "$src" -c user.name=t -c user.email=t@localhost)
@@ -44,8 +44,8 @@ echo one >"$src/source.txt"
 build() {
 	local variant=$1
 	shift
-	rm -rf "$tmp/build/7.2/$variant/obj"
-	env BASE=7.2 KERNEL_SRC= BUILD_DIR="$tmp/build" KERNEL_CACHE="$cache" "$@" \
+	rm -rf "$tmp/build/7.3/$variant/obj"
+	env BASE=7.3 KERNEL_SRC= BUILD_DIR="$tmp/build" KERNEL_CACHE="$cache" "$@" \
 		"$here/build-kernel.sh" "$variant" >"$tmp/log" 2>&1
 }
 builds() { { wc -l <"$BUILD_COUNT"; } 2>/dev/null || echo 0; }
@@ -82,9 +82,9 @@ build debug
 check "other config fragments: builds" test "$(builds)" = 4
 check "other config fragments: configured from tinyconfig" test "$(configs)" = 2
 check "other config fragments: its own image" \
-	grep -q -- '-rr-debug' "$tmp/build/7.2/debug/obj/arch/x86/boot/bzImage"
+	grep -q -- '-rr-debug' "$tmp/build/7.3/debug/obj/arch/x86/boot/bzImage"
 # The same tree and config under another release suffix.
-git clone -q "$src" "$tmp/build/7.2/bisect/src"
+git clone -q "$src" "$tmp/build/7.3/bisect/src"
 build bisect
 check "other release suffix: builds" test "$(builds)" = 5
 check "bisect (qemu/bisect.config): configured from tinyconfig" test "$(configs)" = 3
@@ -116,8 +116,8 @@ EOF
 "${GIT[@]}" commit -q -m perf
 export PERF_COUNT=$tmp/perf-builds
 perf_build() {
-	rm -rf "$tmp/build/7.2/perf"
-	env BASE=7.2 KERNEL_SRC= BUILD_DIR="$tmp/build" KERNEL_CACHE="$cache" "$@" \
+	rm -rf "$tmp/build/7.3/perf"
+	env BASE=7.3 KERNEL_SRC= BUILD_DIR="$tmp/build" KERNEL_CACHE="$cache" "$@" \
 		"$here/build-perf.sh" >"$tmp/log" 2>&1
 }
 perf_builds() { { wc -l <"$PERF_COUNT"; } 2>/dev/null || echo 0; }
@@ -126,7 +126,7 @@ check "perf: first build runs make" test "$(perf_builds)" = 1
 perf_build
 check "perf: a new clone takes it from the cache" test "$(perf_builds)" = 1
 check "perf: ... and says so" grep -q "cached perf" "$tmp/log"
-check "perf: ... an executable" test -x "$tmp/build/7.2/perf/perf"
+check "perf: ... an executable" test -x "$tmp/build/7.3/perf/perf"
 echo changed >"$src/tools/perf/Makefile.perf"
 perf_build
 check "perf: tools/ edited by hand: builds" test "$(perf_builds)" = 2

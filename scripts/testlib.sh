@@ -4,6 +4,8 @@
 # check.sh reads.
 # Source it, don't run it.
 set -uo pipefail
+# shellcheck source=scripts/help.sh
+source "$(dirname "${BASH_SOURCE[0]}")/help.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 # Without it every "$tmp/..." of a test would be a path under /.
