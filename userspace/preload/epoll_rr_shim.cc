@@ -10,6 +10,9 @@
 // EPOLLIN | EPOLLEXCLUSIVE | EPOLLROUNDROBIN fails with EINVAL on kernels
 // without it.  There the shim says so once on stderr and passes every call
 // through unchanged, so the server works as it would without the shim.
+// EPOLLROUNDROBIN's value is the series' proposal (proposed_uapi.h): do not
+// preload this on a kernel without the series, which may give the bit
+// another meaning.
 #include <dlfcn.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -20,6 +23,7 @@
 #include <cstring>
 
 #include "next_epoll_ctl.h"
+#include "proposed_uapi.h"
 #include "rewrite.h"
 
 namespace {

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "net.h" // EPOLLROUNDROBIN
+#include "proposed_uapi.h"
 
 namespace epoll_rr {
 

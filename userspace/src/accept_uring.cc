@@ -5,7 +5,7 @@
 #include <atomic>
 #include <cerrno>
 
-#include "net.h"
+#include "proposed_uapi.h"
 #include "server.h"
 #include "server_internal.h"
 

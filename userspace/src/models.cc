@@ -13,6 +13,7 @@
 #include "errno_text.h"
 #include "fd.h"
 #include "net.h"
+#include "proposed_uapi.h"
 #include "steering.h"
 
 namespace lab {

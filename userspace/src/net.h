@@ -6,17 +6,6 @@
 
 #include "fd.h"
 
-// linux/eventpoll.h of the patched kernel
-#ifndef EPOLLROUNDROBIN
-#define EPOLLROUNDROBIN (1u << 26)
-#endif
-#ifndef EPOLL_WAKE_FIFO
-#define EPOLL_WAKE_FIFO 0x1 // epoll_create1() flag: wake waiting threads FIFO
-#endif
-#ifndef IORING_ACCEPT_ROUNDROBIN
-#define IORING_ACCEPT_ROUNDROBIN (1u << 3) // multishot accepts take turns
-#endif
-
 namespace lab {
 
 // A listening socket on 127.0.0.1:port (0: any free port, written to

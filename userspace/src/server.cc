@@ -24,6 +24,7 @@
 
 #include "errno_text.h"
 #include "net.h"
+#include "proposed_uapi.h"
 #include "server_internal.h"
 #include "steering.h"
 

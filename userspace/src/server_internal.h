@@ -10,7 +10,7 @@
 #include <cstdint>
 
 #include "models.h"
-#include "net.h"
+#include "proposed_uapi.h"
 #include "server.h"
 
 namespace lab {

@@ -3,9 +3,10 @@
 // kernel stored it (/proc/self/fdinfo of the epoll fd), for
 // shim_test.sh to run with and without LD_PRELOAD=libepoll_rr_shim.so.
 // --fork N does it in N child processes, as a server's workers would.
-// Prints "kernel_roundrobin=yes|no" (acceptlab's probe, which the shim
-// leaves as it is: the pair already carries the flag) and one
-// "events=0xMASK" line per process.
+// Prints "roundrobin_flag=0xBIT" (EPOLLROUNDROBIN, proposed_uapi.h),
+// "kernel_roundrobin=yes|no" (acceptlab's probe, which the shim leaves as
+// it is: the pair already carries the flag) and one "events=0xMASK" line
+// per process.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "fd.h"
 #include "in_children.h"
 #include "models.h"
+#include "proposed_uapi.h"
 
 namespace {
 
@@ -59,6 +61,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	std::printf("roundrobin_flag=0x%x\n", unsigned(EPOLLROUNDROBIN));
 	bool has = !lab::unsupported_reason(lab::Model::epoll_roundrobin);
 	std::printf("kernel_roundrobin=%s\n", has ? "yes" : "no");
 	std::fflush(stdout);

@@ -7,7 +7,7 @@ check_bin=${1:?usage: shim_test.sh SHIM_CHECK LIBEPOLL_RR_SHIM}
 lib=${2:?usage: shim_test.sh SHIM_CHECK LIBEPOLL_RR_SHIM}
 # shellcheck source=scripts/testlib.sh
 source "$(dirname "$0")/../../scripts/testlib.sh"
-EXCLUSIVE=$((1 << 28)) ROUNDROBIN=$((1 << 26))
+EXCLUSIVE=$((1 << 28)) # upstream's; EPOLLROUNDROBIN is shim_check's
 
 # run PRELOAD ARGS...: shim_check's output in $tmp/out, stderr in $tmp/err.
 run() {
@@ -47,6 +47,8 @@ said() {
 
 run "" || exit 1
 has=$(sed -n 's/^kernel_roundrobin=//p' "$tmp/out")
+ROUNDROBIN=$(($(sed -n 's/^roundrobin_flag=//p' "$tmp/out") + 0))
+[ "$ROUNDROBIN" != 0 ] || { echo "# shim_check printed no roundrobin_flag="; exit 1; }
 echo "# kernel: $(uname -r), EPOLLROUNDROBIN: $has"
 check "without the shim" masks 1 0
 if [ "$has" = yes ]; then rr=1 speaks=0; else rr=0 speaks=1; fi
