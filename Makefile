@@ -41,29 +41,33 @@ export BASE BUILD_DIR KERNEL_SRC SMP VM_TIMEOUT VM_MEM KVM JOBS DEBUG_KERNEL \
 help:
 	@sed -n 's/^#   //p' Makefile
 
-vm: deps
+# The entry points install what they need themselves (scripts/deps.sh
+# GROUP...); the other targets name their groups here.
+vm:
 	scripts/vmtest.sh
 
-check: deps
+check:
 	scripts/check.sh
 
-stress: deps
+stress:
 	DEBUG_KERNEL=only DEBUG_STRESS_SECS=$${DEBUG_STRESS_SECS:-300} \
 		VM_TIMEOUT=$${VM_TIMEOUT:-1800} scripts/vmtest.sh
 
-faults: deps
+faults:
 	scripts/faults.sh
 
-export: deps
+export:
+	scripts/deps.sh kernel export
 	scripts/export.sh
 
-bench: deps
+bench:
 	scripts/bench.sh
 
 deps:
 	scripts/deps.sh
 
-trees: deps
+trees:
+	scripts/deps.sh kernel
 	scripts/kernel-trees.sh
 
 kernels: trees
@@ -71,11 +75,13 @@ kernels: trees
 	scripts/build-kernel.sh patched
 
 initramfs: trees
+	scripts/deps.sh vm
 	qemu/mkinitramfs.sh
 
 # Rewrite the selftest patch of every base from selftests/ after editing
 # the test.
-series-sync: deps
+series-sync:
+	scripts/deps.sh kernel
 	set -e; for b in $(BASES); do \
 		BASE=$$b TREES=patched scripts/kernel-trees.sh; \
 		BASE=$$b scripts/series.sh sync-selftest; \
@@ -91,7 +97,8 @@ checkpatch: trees
 bisect: trees
 	scripts/series.sh bisect
 
-unit: deps
+unit:
+	scripts/deps.sh kernel userspace
 	python3 -m unittest discover -s scripts -p 'test_*.py'
 	scripts/test_kernel_trees.sh
 	scripts/test_cli_errors.sh

@@ -93,7 +93,7 @@ log "$reps repetitions of baseline and patched, $sweeps acceptlab sweeps: about"
 	"$(((2 * reps * per_boot + sweeps * per_sweep) / 60 + 1)) minutes of boots, after the builds"
 
 step "kernel trees, kernels, perf, bench initramfs"
-"$REPO/scripts/deps.sh"
+"$REPO/scripts/deps.sh" kernel vm bench
 "$REPO/scripts/kernel-trees.sh"
 "$REPO/scripts/build-kernel.sh" baseline
 "$REPO/scripts/build-kernel.sh" patched

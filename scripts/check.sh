@@ -32,10 +32,11 @@ newest=${BASES%% *}
 check_bases=$BASES
 [ -z "$KERNEL_SRC" ] || check_bases=$BASE
 
+start=$(date +%s)
 "$REPO/scripts/deps.sh"
 
 passed=0 failed=0 skipped=0 failures=()
-start=$(date +%s)
+phases=("$(printf '%9s  %s' "$(elapsed "$start")" "packages and kernel sources (deps.sh)")")
 out=$BUILD_DIR/check-step.out
 mkdir -p "$BUILD_DIR"
 
@@ -65,8 +66,9 @@ counts() {
 
 # run NAME CMD...: run a step, add its tests (or the step itself) to the totals.
 run() {
-	local name=$1 rc p f s
+	local name=$1 rc p f s phase_start
 	shift
+	phase_start=$(date +%s)
 	log "== $name ($(elapsed "$start"))"
 	set +e
 	"$@" 2>&1 | tee "$out"
@@ -81,6 +83,7 @@ run() {
 		failures+=("$name (exit $rc)")
 		[ "${f:-0}" != 0 ] || failed=$((failed + 1))
 	fi
+	phases+=("$(printf '%9s  %s' "$(elapsed "$phase_start")" "$name")")
 }
 
 # The tests run on the Release build, with warnings as errors; the Debug
@@ -207,6 +210,8 @@ if [ -n "$bench_base" ]; then
 		env BASE="$bench_base" QUICK=1 "$REPO/scripts/bench.sh"
 fi
 
+log "time of each phase (the background builds overlap them):"
+printf '  %s\n' "${phases[@]}" >&2
 log "finished in $(elapsed "$start")"
 for f in "${failures[@]}"; do
 	log "FAILED: $f"

@@ -1,36 +1,56 @@
 #!/usr/bin/env bash
-# Install the Debian packages the project needs, if any is missing, and
-# fetch the kernel source of every base (scripts/lib.sh's base_settings):
-# from the machine's apt, or, for a base only a newer Debian suite carries,
-# through scripts/fetch-source.sh into $SOURCE_CACHE, once.
-# Runs apt-get as root, or through sudo.  DEPS_SKIP=1 skips the step.
+# deps.sh [GROUP...]: install the Debian packages of the GROUPs (default:
+# all) that are missing, and for the group "kernel" fetch the kernel source
+# of every base (scripts/lib.sh's base_settings; none with KERNEL_SRC): from the machine's apt, or, for a base only newer Debian
+# suites carry, through scripts/fetch-source.sh into $SOURCE_CACHE, once.
+#   kernel     kernel builds, checkpatch.pl, the kernel sources
+#   userspace  acceptlab, the shim and their tests (C++)
+#   vm         QEMU, busybox, Debian's nginx for the VM (unpacked, never
+#              installed); needs userspace (the initramfs holds acceptlab)
+#   export     git send-email, the man pages the man-pages patch is made
+#              against, and their lint
+#   bench      wrk and gnuplot (the client benchmark, the charts)
+#   lint       shellcheck
+# Each make target asks for the groups it needs.  Runs apt-get as root, or
+# through sudo.  DEPS_SKIP=1 skips the step (a machine set up by hand).
 LOG_TAG=deps
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-PACKAGES=(
-	# kernel build
-	build-essential flex bison bc libelf-dev libssl-dev cpio xz-utils
-	rsync git ccache python3 perl
-	# checkpatch.pl and its spdxcheck.py
-	python3-ply python3-git
-	# the export: git send-email --dry-run, the man pages it patches and
-	# their lint; shellcheck of the scripts
-	git-email libmailtools-perl manpages-dev groff-base shellcheck
-	# userspace C++ and its tests
-	cmake g++ libgtest-dev liburing-dev nlohmann-json3-dev
-	# the client-vs-wrk benchmark, charts of acceptlab compare
-	wrk gnuplot-nox
-	# the VM; the keyring checks the kernel sources fetched from newer suites
-	qemu-system-x86 busybox-static debian-archive-keyring
-	# the libraries of Debian's nginx, which runs in the VM: fetched by
-	# scripts/fetch-nginx.sh, never installed (no service on this machine)
-	libcrypt1 libpcre2-8-0 libssl3 zlib1g
+GROUPS_ALL="kernel userspace vm export bench lint"
+declare -A GROUP_PACKAGES=(
+	[kernel]="build-essential flex bison bc libelf-dev libssl-dev cpio xz-utils
+		rsync git ccache python3 perl python3-ply python3-git
+		debian-archive-keyring"
+	[userspace]="cmake g++ libgtest-dev liburing-dev nlohmann-json3-dev"
+	# nginx's libraries: Debian's nginx binary runs in the VM.
+	[vm]="qemu-system-x86 busybox-static libcrypt1 libpcre2-8-0 libssl3 zlib1g"
+	[export]="git git-email libmailtools-perl manpages-dev groff-base"
+	[bench]="wrk gnuplot-nox"
+	[lint]="shellcheck"
 )
-for b in $BASES; do
-	base_settings "$b"
-	[ -n "$DEB_SUITES" ] || PACKAGES+=("$DEB_SOURCE_PKG")
+want=("$@")
+[ $# != 0 ] || read -r -a want <<<"$GROUPS_ALL"
+for g in "${want[@]}"; do
+	[ -n "${GROUP_PACKAGES[$g]:-}" ] || die "unknown group '$g' (expected: $GROUPS_ALL)"
 done
+# vm packs acceptlab into the initramfs.
+case " ${want[*]} " in *" vm "*) want+=(userspace) ;; esac
+wants() { case " ${want[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
+
+PACKAGES=()
+for g in $GROUPS_ALL; do
+	wants "$g" || continue
+	read -r -a pkgs <<<"${GROUP_PACKAGES[$g]//$'\n'/ }"
+	PACKAGES+=("${pkgs[@]}")
+done
+# A KERNEL_SRC run needs no Debian kernel source.
+if wants kernel && [ -z "$KERNEL_SRC" ]; then
+	for b in $BASES; do
+		base_settings "$b"
+		[ -n "$DEB_SUITES" ] || PACKAGES+=("$DEB_SOURCE_PKG")
+	done
+fi
 
 [ "${DEPS_SKIP:-0}" = 1 ] && exit 0
 
@@ -55,12 +75,15 @@ if [ ${#missing[@]} != 0 ]; then
 fi
 
 # nginx for the VM, unless NGINX_BIN names a binary to use instead.
-[ -n "${NGINX_BIN:-}" ] || "$REPO/scripts/fetch-nginx.sh" >/dev/null
+if wants vm && [ -z "${NGINX_BIN:-}" ]; then
+	"$REPO/scripts/fetch-nginx.sh" >/dev/null
+fi
+wants kernel || exit 0
 
-# The sources to fetch; not the one a KERNEL_SRC tree stands in for.
+# The sources to fetch: none for a KERNEL_SRC run.
 for b in $BASES; do
 	base_settings "$b"
-	[ -n "$DEB_SUITES" ] && { [ -z "$KERNEL_SRC" ] || [ "$b" != "$BASE" ]; } || continue
+	[ -n "$DEB_SUITES" ] && [ -z "$KERNEL_SRC" ] || continue
 	"$REPO/scripts/fetch-source.sh" "$DEB_SOURCE_PKG" "$DEB_SUITES" "$DEB_TARBALL"
 done
 

@@ -31,7 +31,7 @@ for name; do
 done
 
 start=$(date +%s)
-"$REPO/scripts/deps.sh"
+"$REPO/scripts/deps.sh" kernel vm
 # The tests do not change with the fault: one initramfs serves every run.
 "$REPO/scripts/kernel-trees.sh"
 "$REPO/qemu/mkinitramfs.sh"

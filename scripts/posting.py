@@ -124,7 +124,7 @@ def machine(results):
             f" {q.get('mem', '?')} MiB, on a host with"
             f" {q.get('host_cpus', '?')} CPUs ({cpu}).  Baseline:"
             f" {logs[BEFORE]['release']}"
-            f" ({results.get('base_version', '').removeprefix('deb ')});"
+            f" ({base_source(results.get('base_version', ''))});"
             f" patched: {logs[AFTER]['release']}.")
 
 
@@ -193,14 +193,28 @@ def changes_section(version, changes):
     return f"{title}\n{'-' * len(title)}\n\n{changes.rstrip()}\n"
 
 
+def base_source(base_version):
+    """The base as a reader can find it: the Debian package and version of
+    a tarball ("deb PKG VERSION"), the commit of a git tree ("git PATH
+    SHA"), or a plain tree ("dir PATH ID") by its path alone."""
+    kind, _, rest = base_version.partition(" ")
+    if kind == "git":
+        return f"commit {rest.rpartition(' ')[2][:12]}"
+    if kind == "dir":
+        return f"a tree without git history, {rest.rpartition(' ')[0]}"
+    return rest
+
+
 def base_line(results):
-    """Where the series applies.  The base is a release tarball without
-    git history, so there is no base-commit: line to give."""
+    """Where the series applies.  A git base is named by format-patch's
+    base-commit: line too; a Debian tarball has no commit to give."""
+    base = results.get("base_version", "")
+    where = base_source(base)
+    if base.startswith("deb "):
+        where += ", Debian's source package: a release tarball without git history"
     return textwrap.fill(
         f"The series is against {results['logs'][BEFORE]['release']}"
-        f" ({results.get('base_version', '').removeprefix('deb ')}, a"
-        " release tarball without git history).", 72,
-        break_on_hyphens=False)
+        f" ({where}).", 72, break_on_hyphens=False)
 
 
 def render(template, results, version, changes="", bench=None):

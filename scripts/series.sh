@@ -102,6 +102,8 @@ run_checkpatch() {
 	local p out bad=0
 	local sob="ERROR: Missing Signed-off-by: line(s)"
 	checkpatch_tree=$BUILD_DIR/$newest/patched/src
+	# Your own tree's checkpatch.pl, when you bring one: newer than ours.
+	[ -z "$KERNEL_SRC" ] || checkpatch_tree=$tree
 	need_tree
 	if ! [ -f "$checkpatch_tree/scripts/checkpatch.pl" ]; then
 		log "preparing the $newest tree for its checkpatch.pl"
@@ -114,8 +116,8 @@ run_checkpatch() {
 			bad=1
 		fi
 	done
-	[ $bad = 0 ] || die "checkpatch --strict found problems (checkpatch.pl of $newest)"
-	log "checkpatch --strict (checkpatch.pl of $newest): ${#patches[@]} patches clean but for the missing Signed-off-by"
+	[ $bad = 0 ] || die "checkpatch --strict found problems (checkpatch.pl of $checkpatch_tree)"
+	log "checkpatch --strict (checkpatch.pl of $checkpatch_tree): ${#patches[@]} patches clean but for the missing Signed-off-by"
 }
 
 # Build after each patch in a separate tree (bisect/src, at the same depth

@@ -53,6 +53,18 @@ class CoverTest(unittest.TestCase):
         self.assertTrue(all(len(line) <= 72 for line in body.splitlines()),
                         [line for line in body.splitlines() if len(line) > 72])
 
+    def test_base_named_as_a_reader_finds_it(self):
+        for base, want in [
+                ("deb linux-source-7.3 7.3~rc7-1~exp1",
+                 "against 7.2.13 (linux-source-7.3 7.3~rc7-1~exp1, Debian's"),
+                ("git /home/me/linux 0123456789abcdef0123",
+                 "against 7.2.13 (commit 0123456789ab)."),
+                ("dir /home/me/linux 1a2b", "(a tree without git history, /home/me/linux)")]:
+            r = results()
+            r["base_version"] = base
+            _, body = posting.render(TEMPLATE, r, 1)
+            self.assertIn(want, " ".join(body.split()))
+
     def test_patched_result_missing_is_refused(self):
         with self.assertRaisesRegex(posting.Refusal, "threads_fifo"):
             posting.render(TEMPLATE, results(patched_extra=False), 1)

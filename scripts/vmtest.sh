@@ -30,7 +30,7 @@ step() {
 }
 
 step "kernel trees"
-"$REPO/scripts/deps.sh"
+"$REPO/scripts/deps.sh" kernel vm
 # The patched tree always: the verdict records its base and series.
 trees=patched
 case " $kernels " in *" baseline "*) trees="baseline patched" ;; esac
