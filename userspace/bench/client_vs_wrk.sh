@@ -7,7 +7,25 @@
 #
 # usage: client_vs_wrk.sh ACCEPTLAB [SECONDS (5)] [IN_FLIGHT (16)] [MODEL (blocking)]
 set -euo pipefail
-bin=${1:?usage: client_vs_wrk.sh ACCEPTLAB [SECONDS] [IN_FLIGHT] [MODEL]}
+usage="usage: client_vs_wrk.sh ACCEPTLAB [SECONDS (5)] [IN_FLIGHT (16)] [MODEL (blocking)]"
+case ${1:-} in
+-h | --help)
+	echo "$usage"
+	echo "Measures the connection rate of wrk and of acceptlab's own client against"
+	echo "'acceptlab serve --http' on 127.0.0.1, one after the other, and prints the"
+	echo "ratio: is acceptlab's client the bottleneck?  Needs wrk."
+	exit 0
+	;;
+-*)
+	echo "client_vs_wrk: unknown option '$1' ($usage)" >&2
+	exit 2
+	;;
+"")
+	echo "client_vs_wrk: missing ACCEPTLAB ($usage)" >&2
+	exit 2
+	;;
+esac
+bin=$1
 secs=${2:-5}
 conc=${3:-16}
 model=${4:-blocking}

@@ -49,6 +49,11 @@ std::function<std::string(const std::string &)> number(T &dst, T lo, T hi)
 	};
 }
 
+bool is_help(const std::string &arg)
+{
+	return arg == "--help" || arg == "-h";
+}
+
 } // namespace
 
 uint64_t RunOptions::total_connections() const
@@ -67,7 +72,7 @@ std::string usage()
 	     "       acceptlab serve --model MODEL [--duration S] [server options]\n"
 	     "       acceptlab load --port P [client options] [--wait-idle PID,...]\n"
 	     "       acceptlab compare RESULT.json RESULT.json... [--chart FILE.svg|.png]\n"
-	     "       acceptlab models | --help\n"
+	     "       acceptlab models | --help (-h; also after any command)\n"
 	     "\n"
 	     "Puts an accept model under connection load on 127.0.0.1 and reports how\n"
 	     "evenly the workers shared it, the throughput and the latency.\n"
@@ -140,21 +145,31 @@ std::string usage()
 Parsed parse_args(const std::vector<std::string> &args)
 {
 	if (args.empty())
-		return ParseError{"missing command (run, compare, models); try --help"};
+		return ParseError{"missing command (run, serve, load, compare, models); try --help"};
 	const std::string &cmd = args[0];
-	if (cmd == "--help" || cmd == "-h" || cmd == "help")
+	if (is_help(cmd) || cmd == "help")
 		return Help{usage()};
-	if (cmd == "models")
+	if (cmd.starts_with("-"))
+		return ParseError{"unknown option '" + cmd + "'; a command comes first (run, "
+				  "serve, load, compare, models)"};
+	if (cmd == "models") {
+		if (args.size() > 1 && is_help(args[1]))
+			return Help{usage()};
+		if (args.size() > 1)
+			return ParseError{"models takes no arguments, not '" + args[1] + "'"};
 		return ListModels{};
+	}
 
 	if (cmd == "compare") {
 		CompareOptions c;
 		for (size_t i = 1; i < args.size(); i++) {
-			if (args[i] == "--chart") {
+			if (is_help(args[i])) {
+				return Help{usage()};
+			} else if (args[i] == "--chart") {
 				if (++i == args.size() || args[i].empty())
 					return ParseError{"--chart needs a file name (.svg or .png)"};
 				c.chart = args[i];
-			} else if (args[i].starts_with("--")) {
+			} else if (args[i].starts_with("-")) {
 				return ParseError{"unknown option '" + args[i] + "' for compare"};
 			} else {
 				c.inputs.push_back(args[i]);
@@ -252,7 +267,7 @@ Parsed parse_args(const std::vector<std::string> &args)
 			o.http = true;
 			continue;
 		}
-		if (a == "--help")
+		if (is_help(a))
 			return Help{usage()};
 		auto it = std::find_if(valued.begin(), valued.end(),
 				       [&](const auto &p) { return p.first == a; });

@@ -62,11 +62,19 @@ int worker()
 
 int main(int argc, char **argv)
 {
+	const char *usage = "usage: nginx_standin [--fork N]";
 	int children = 0;
-	if (argc == 3 && !std::strcmp(argv[1], "--fork"))
+	if (argc == 2 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
+		std::printf("%s\n"
+			    "Does to a listening socket what nginx does (ngx_use_exclusive_accept,\n"
+			    "EPOLLEXCLUSIVE add, reorder), in N more processes with --fork, for\n"
+			    "the preload libraries to be tried without nginx.\n",
+			    usage);
+		return 0;
+	} else if (argc == 3 && !std::strcmp(argv[1], "--fork")) {
 		children = std::atoi(argv[2]);
-	else if (argc != 1) {
-		std::fprintf(stderr, "usage: nginx_standin [--fork N]\n");
+	} else if (argc != 1) {
+		std::fprintf(stderr, "nginx_standin: bad arguments (%s)\n", usage);
 		return 2;
 	}
 	int failed = worker();

@@ -112,6 +112,9 @@ TEST(Options, EveryBadValueIsAnError)
 	const std::vector<Args> bad = {
 		{},
 		{"frobnicate"},
+		{"--frobnicate"},
+		{"models", "--bogus"},
+		{"models", "extra"},
 		{"run"},                                  // no model
 		{"run", "--model"},                       // missing value
 		{"run", "--model", "nope"},
@@ -174,6 +177,7 @@ TEST(Options, EveryBadValueIsAnError)
 		{"compare"},
 		{"compare", "one.json"},
 		{"compare", "a.json", "b.json", "--svg"},
+		{"compare", "a.json", "b.json", "-x"},
 		{"compare", "a.json", "b.json", "--chart"},
 		{"compare", "a.json", "b.json", "--chart", "out.pdf"},
 	};
@@ -221,6 +225,17 @@ TEST(Options, HelpModelsCompare)
 	EXPECT_TRUE(std::holds_alternative<lab::Help>(lab::parse_args({"--help"})));
 	EXPECT_TRUE(std::holds_alternative<lab::Help>(
 		lab::parse_args({"run", "--model", "epoll", "--help"})));
+	// --help or -h after every command, too.
+	for (const Args &args : std::vector<Args>{{"-h"},
+						  {"help"},
+						  {"run", "--help"},
+						  {"run", "-h"},
+						  {"serve", "--help"},
+						  {"load", "-h"},
+						  {"compare", "--help"},
+						  {"compare", "a.json", "-h"},
+						  {"models", "--help"}})
+		EXPECT_TRUE(std::holds_alternative<lab::Help>(lab::parse_args(args))) << args.back();
 	EXPECT_TRUE(std::holds_alternative<lab::ListModels>(lab::parse_args({"models"})));
 	auto p = lab::parse_args({"compare", "a.json", "b.json"});
 	ASSERT_TRUE(std::holds_alternative<lab::CompareOptions>(p));

@@ -49,15 +49,24 @@ int add_and_show(bool plain)
 
 int main(int argc, char **argv)
 {
+	const char *usage = "usage: shim_check [--plain] [--fork N]";
 	bool plain = false;
 	int children = 0;
 	for (int i = 1; i < argc; i++) {
-		if (!std::strcmp(argv[i], "--plain"))
+		if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+			std::printf("%s\n"
+				    "Adds an eventfd to an epoll instance with EPOLLIN | EPOLLEXCLUSIVE\n"
+				    "(--plain: EPOLLIN), in N child processes with --fork, and prints\n"
+				    "the events the kernel kept; run it with and without\n"
+				    "LD_PRELOAD=libepoll_rr_shim.so.\n",
+				    usage);
+			return 0;
+		} else if (!std::strcmp(argv[i], "--plain")) {
 			plain = true;
-		else if (!std::strcmp(argv[i], "--fork") && i + 1 < argc)
+		} else if (!std::strcmp(argv[i], "--fork") && i + 1 < argc) {
 			children = std::atoi(argv[++i]);
-		else {
-			std::fprintf(stderr, "usage: shim_check [--plain] [--fork N]\n");
+		} else {
+			std::fprintf(stderr, "shim_check: bad argument '%s' (%s)\n", argv[i], usage);
 			return 2;
 		}
 	}
