@@ -164,12 +164,26 @@ apply_series() {
 	echo "$commit"
 }
 
+# guard_patched DIR: the harness rewrites DIR (a new base or series
+# resets it); refuse while it holds work of someone's that would be lost:
+# edits, or commits past the series it was made with.
+guard_patched() {
+	local src=$1/src
+	[ -d "$src/.git" ] || return 0
+	if [ -n "$(git -C "$src" status --porcelain --untracked-files=no 2>/dev/null)" ] ||
+		{ [ -f "$1/series-commit" ] &&
+			[ "$(git -C "$src" rev-parse HEAD 2>/dev/null)" != "$(cat "$1/series-commit")" ]; }; then
+		die "$src holds edits or commits the harness would overwrite: work in your own tree (KERNEL_SRC, then scripts/series.sh import), or remove $src"
+	fi
+}
+
 prepare_patched() {
 	local dir=$BASE_DIR/patched id=$1 series_id commit
 	local patches=("$PATCH_DIR"/*.patch)
 
 	[ -e "${patches[0]}" ] || die "no patches in $PATCH_DIR"
 	if ! [ -d "$dir/src/.git" ] || [ "$(cat "$dir/base-id" 2>/dev/null)" != "$id" ]; then
+		guard_patched "$dir"
 		rm -rf "$dir"
 		make_repo "$dir/src"
 		echo "$id" > "$dir/base-id"
@@ -178,11 +192,13 @@ prepare_patched() {
 	series_id=$(series_id "${patches[@]}")
 	[ "$(cat "$dir/series-id" 2>/dev/null)" = "$series_id" ] && return
 
+	guard_patched "$dir"
 	log "applying ${#patches[@]} patches of $(basename "$PATCH_DIR") to $(base_label)"
 	commit=$(apply_series "$dir/src" "${patches[@]}")
 	# Rewrites only the files that differ from what is checked out, so an
 	# edit to one patch rebuilds only what that edit touches.
 	"${GIT[@]}" -C "$dir/src" checkout -q -f --detach "$commit"
+	echo "$commit" > "$dir/series-commit"
 	echo "$series_id" > "$dir/series-id"
 }
 

@@ -10,6 +10,13 @@
 #                   (scripts/export.sh adds the submitter's)
 #   bisect          build the kernel after each patch of the series, and
 #                   the patched kernel
+#   import TREE [REV]
+#                   replace the series with the commits REV..HEAD of the
+#                   git tree TREE (default REV: HEAD~N, N the number of
+#                   patches in the series): work on the series in your own
+#                   tree, not in $BUILD_DIR, which the harness resets.
+#                   Signed-off-by lines are dropped (the stored patches
+#                   carry none; scripts/export.sh adds the submitter's).
 # The commands that need a kernel tree use $BUILD_DIR/$BASE/patched/src (made
 # by scripts/kernel-trees.sh).
 LOG_TAG=series
@@ -24,9 +31,12 @@ SELFTEST_FILES=(epoll_roundrobin_test.c config settings)
 GIT=(git -c user.name=vmtest -c user.email=vmtest@localhost -c gc.auto=0)
 tree=$BASE_DIR/patched/src
 newest=${BASES%% *}
+shopt -s nullglob
 patches=("$PATCH_DIR"/*.patch)
-[ -e "${patches[0]}" ] || die "no patches in $PATCH_DIR"
-selftest_patch=${patches[-1]}
+shopt -u nullglob
+[ ${#patches[@]} != 0 ] || [ "${1:-}" = import ] || die "no patches in $PATCH_DIR"
+selftest_patch=''
+[ ${#patches[@]} = 0 ] || selftest_patch=${patches[-1]}
 
 need_tree() {
 	[ -f "$tree/scripts/checkpatch.pl" ] ||
@@ -148,10 +158,40 @@ bisect() {
 	log "every patch builds"
 }
 
+# import_series TREE [REV]
+import_series() {
+	local src=$1 rev=${2:-} p n=${#patches[@]} out
+	git -C "$src" rev-parse -q --verify 'HEAD^{commit}' >/dev/null 2>&1 ||
+		die "import: $src is not a git tree with a commit"
+	[ -z "$(git -C "$src" status --porcelain --untracked-files=no)" ] ||
+		die "import: $src has uncommitted edits to tracked files: commit them first"
+	[ -n "$rev" ] || [ "$n" != 0 ] || die "import: $PATCH_DIR has no series to count: give REV"
+	rev=${rev:-HEAD~$n}
+	git -C "$src" rev-parse -q --verify "$rev^{commit}" >/dev/null ||
+		die "import: $rev is not a commit of $src"
+	out=$(mktemp -d)
+	trap 'rm -rf "$out"' RETURN
+	git -C "$src" format-patch -q --zero-commit --no-signature -o "$out" "$rev..HEAD"
+	set -- "$out"/*.patch
+	[ -e "$1" ] || die "import: no commits in $rev..HEAD of $src"
+	for p in "$@"; do
+		if grep -q '^Signed-off-by: ' "$p"; then
+			sed -i '/^Signed-off-by: /d' "$p"
+			log "$(basename "$p"): Signed-off-by dropped (scripts/export.sh adds the submitter's)"
+		fi
+		grep -q '^Assisted-by: ' "$p" ||
+			log "warning: $(basename "$p") has no Assisted-by: trailer"
+	done
+	[ "$n" = 0 ] || rm -f "${patches[@]}"
+	cp "$@" "$PATCH_DIR"/
+	log "imported $# patches from $src ($rev..HEAD) into $PATCH_DIR (was $n): review with git diff, then make check"
+}
+
 case ${1:-} in
+import) shift; import_series "${1:?usage: series.sh import TREE [REV]}" "${2:-}" ;;
 sync-selftest) sync_selftest ;;
 check-selftest) check_selftest ;;
 checkpatch) run_checkpatch ;;
 bisect) bisect ;;
-*) die "usage: series.sh sync-selftest|check-selftest|checkpatch|bisect" ;;
+*) die "usage: series.sh sync-selftest|check-selftest|checkpatch|bisect|import TREE [REV]" ;;
 esac

@@ -100,7 +100,7 @@ real_tree() {
 	mkdir -p "$dest"
 	files=$(grep -h '^--- a/' "$series_dir"/*.patch | cut -c7- | sort -u)
 	if git -C "$prepared" rev-parse -q --verify vmtest-base >/dev/null 2>&1; then
-		(cd "$dest" && for f in Makefile $files; do
+		(cd "$dest" && for f in Makefile .gitattributes $files; do
 			mkdir -p "$(dirname "$f")"
 			git -C "$prepared" show "vmtest-base:$f" >"$f"
 		done)
@@ -108,7 +108,7 @@ real_tree() {
 		local patterns
 		mapfile -t patterns < <(sed 's|^|*/|' <<<"$files")
 		tar -xf "$tarball" -C "$dest" --strip-components=1 --wildcards \
-			"*/Makefile" "${patterns[@]}" 2>/dev/null
+			"*/Makefile" "*/.gitattributes" "${patterns[@]}" 2>/dev/null
 		find "$dest" -name Makefile ! -path "$dest/Makefile" ! -path "$dest/tools/testing/selftests/filesystems/epoll/*" -delete
 	fi
 	[ -f "$dest/fs/eventpoll.c" ] && [ -f "$dest/kernel/sched/wait.c" ]
@@ -158,6 +158,30 @@ check "git tree: a commit per patch, with its subject" test "$(git -C "$patched"
 	"$(git mailinfo /dev/null /dev/null <"$(find "$series_dir" -name '*.patch' | sort | tail -n1)" | sed -n 's/^Subject: //p')"
 check "git tree: an untracked file is said" grep -q "untracked file(s) in KERNEL_SRC.*notes.txt" "$tmp/err"
 check "git tree: left alone" test "$before" = "$(git -C "$tmp/git" status --porcelain; git -C "$tmp/git" rev-parse HEAD)"
+
+# The series round-trips: importing the patched tree's commits gives the
+# stored patches back, byte for byte; a Signed-off-by is dropped.
+mkdir -p "$tmp/series"
+env PATCH_DIR="$tmp/series" KERNEL_SRC='' BASE="$newest" BUILD_DIR="$tmp/build" \
+	"$here/series.sh" import "$patched" "HEAD~$npatches" >"$tmp/out" 2>"$tmp/err"
+check "import: the patched tree gives the stored series back" diff -r "$series_dir" "$tmp/series"
+echo "/* more */" >>"$patched/fs/eventpoll.c"
+git -C "$patched" -c user.name=t -c user.email=t@t commit -q -s -a -m "epoll: more"
+env PATCH_DIR="$tmp/series" KERNEL_SRC='' BASE="$newest" BUILD_DIR="$tmp/build" \
+	"$here/series.sh" import "$patched" "HEAD~$((npatches + 1))" >"$tmp/out" 2>"$tmp/err"
+check "import: $((npatches + 1)) patches" test "$(find "$tmp/series" -name '*.patch' | wc -l)" = $((npatches + 1))
+check "import: no Signed-off-by" test -z "$(grep -rl '^Signed-off-by:' "$tmp/series")"
+check "import: the dropped Signed-off-by is said" grep -q "Signed-off-by dropped" "$tmp/err"
+
+# Work left in the harness's patched tree is not overwritten: a new base
+# (the tree moved on) is refused while the patched tree has commits or
+# edits past the series.
+echo "/* mine */" >>"$patched/fs/eventpoll.c"
+touch "$tmp/git/more.txt" && git_commit "$tmp/git" "next"
+trees "$tmp/git" TREES=patched
+rc=$?
+check "work in the patched tree: one-line error" one_line_error "holds edits or commits the harness would overwrite"
+check "work in the patched tree: kept" grep -qF "/* mine */" "$patched/fs/eventpoll.c"
 
 # An uncommitted edit to a tracked file: refused.
 echo "/* edit */" >>"$tmp/git/fs/eventpoll.c"
