@@ -2,7 +2,7 @@
 # shellcheck shell=dash
 # /tests/bench_acceptlab of the bench initramfs (scripts/bench.sh): the
 # accept models under load, in the boot of the patched kernel.  Each run's
-# acceptlab JSON is one line on the console,
+# acceptlab JSON is one line of the results (qemu/init: ttyS1),
 #   acceptlab-json: {...}
 # for scripts/benchreport.py, with a short "bench-progress:" line for the
 # person watching; a run that fails prints "bench-error: acceptlab ..." and

@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
 # boot.sh VARIANT: boot $BUILD_DIR/$BASE/VARIANT's bzImage with the base's
-# test initramfs under QEMU, keep the serial console in
-# $BUILD_DIR/$BASE/VARIANT/serial.log and echo test results as they come.
+# test initramfs under QEMU and echo test results as they come.  The guest
+# has two serial ports, each kept in a file:
+#   $BUILD_DIR/$BASE/VARIANT/serial.log      the console, ttyS0: only the
+#       kernel's messages (boot, panic, KASAN, lockdep, WARN) and QEMU's
+#   $BUILD_DIR/$BASE/VARIANT/results.log     ttyS1: everything qemu/init
+#       and the tests print (KTAP, "vmtest:" markers, the heartbeat,
+#       "bench:" and "acceptlab-json:" lines), then boot.sh's "vmtest: qemu"
+#       and "vmtest: host:" lines.  No printk reaches it, so no kernel
+#       message can land inside a result line.
+# SERIAL_LOG=X.log moves the pair to X.log and X.results (scripts/bench.sh).
+# scripts/vmverdict.py and scripts/benchreport.py take the console log's
+# name and read both: results from the results file only, kernel reports
+# from the console log only.
 # A guest that hangs is killed after VM_TIMEOUT seconds; the verdict then
 # reports it as incomplete.
-# A guest that prints nothing for HANG_SECS (default 60; /init prints a
+# A guest that prints no results for HANG_SECS (default 60; /init prints a
 # heartbeat every 10 s) is frozen, e.g. every CPU spinning with interrupts
 # off, where no in-guest detector can report: it is killed at once.
 # The stress test runs STRESS_SECS per variant (default 10), or
 # DEBUG_STRESS_SECS on the debug kernel (default 60).  VMTEST_ONLY=a,b runs
-# only those tests; INITRAMFS picks another initramfs, SERIAL_LOG another
-# log file, and VM_APPEND adds NAME=VALUE words to the kernel command line
-# (kernel parameters such as tsc=reliable; names the kernel does not know
-# reach /init, and so the tests, as environment variables).  VM_ICOUNT=SHIFT
+# only those tests; INITRAMFS picks another initramfs, and VM_APPEND adds
+# NAME=VALUE words to the kernel command line (kernel parameters such as
+# tsc=reliable; names the kernel does not know reach /init, and so the
+# tests, as environment variables, e.g. VMTEST_KMSG_FLOOD=1: see
+# qemu/init).  VM_ICOUNT=SHIFT
 # runs the guest on QEMU's instruction counter (-icount shift=SHIFT,
 # sleep=off): guest time advances 2^SHIFT ns per instruction instead of
 # with the host's clock, so guest timings count the work done, whatever
@@ -56,6 +68,11 @@ fi
 kernel=$BASE_DIR/$variant/obj/arch/x86/boot/bzImage
 initrd=${INITRAMFS:-$BASE_DIR/initramfs.cpio.gz}
 serial=${SERIAL_LOG:-$BASE_DIR/$variant/serial.log}
+# The names scripts/vmverdict.py's results_path() gives them.
+case ${serial##*/} in
+serial.log) results=${serial%serial.log}results.log ;;
+*) results=${serial%.log}.results ;;
+esac
 
 [[ $SMP =~ ^[1-9][0-9]*$ ]] || die "SMP must be a positive number, not '$SMP'"
 [[ $VM_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "VM_TIMEOUT must be a positive number of seconds"
@@ -94,11 +111,12 @@ pidfile=$BASE_DIR/$variant/qemu.pid
 hung=$BASE_DIR/$variant/hung
 rm -f "$pidfile" "$hung"
 
-# watch_output: kill QEMU once the serial log stops growing for HANG_SECS.
+# watch_output: kill QEMU once the results file, where the heartbeat goes,
+# stops growing for HANG_SECS.
 watch_output() {
 	local size last=-1 idle=0
 	while sleep 5; do
-		size=$(stat -c %s "$serial" 2>/dev/null || echo 0)
+		size=$(stat -c %s "$results" 2>/dev/null || echo 0)
 		if [ "$size" != "$last" ]; then
 			last=$size idle=0
 			continue
@@ -113,37 +131,46 @@ watch_output() {
 }
 
 start=$(date +%s)
-log "booting under QEMU ($accel, -smp $SMP, stress ${stress_secs}s per variant, timeout ${VM_TIMEOUT}s, log: $serial)"
-# One CPU per socket: without ACPI the kernel takes the CPU list from
-# SeaBIOS's MP table, which names only the first CPU of each socket.
+log "booting under QEMU ($accel, -smp $SMP, stress ${stress_secs}s per variant, timeout ${VM_TIMEOUT}s, logs: $serial, $results)"
+: >"$results"
 watch_output &
 watcher=$!
+# The results as they come, from the file QEMU writes them to, until the
+# watcher is gone (after QEMU): tail reads what is left, then ends.
+tail -n +1 -F --pid="$watcher" "$results" 2>/dev/null |
+	grep --line-buffered -E '^(not ok|ok) |^vmtest: (begin|end|error)|^# stress |^bench(-error)?: ' |
+	sed -u "s|^|[$LOG_TAG] |" >&2 &
+live=$!
 set +e
+# One CPU per socket: without ACPI the kernel takes the CPU list from
+# SeaBIOS's MP table, which names only the first CPU of each socket.  The
+# console is ttyS0 on QEMU's stdout, ttyS1 the results file.
 timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 -pidfile "$pidfile" \
 	-accel "$accel" -cpu "$cpu" -m "$VM_MEM" ${VM_ICOUNT:+-icount "shift=$VM_ICOUNT,sleep=off"} \
 	-smp "$SMP,sockets=$SMP,cores=1,threads=1" \
-	-display none -monitor none -serial stdio -no-reboot \
+	-display none -monitor none -serial stdio -serial "file:$results" -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 oops=panic EPOLL_RR_STRESS_SECS=$stress_secs${VMTEST_ONLY:+ VMTEST_ONLY=$VMTEST_ONLY}${exclude:+ VMTEST_EXCLUDE=$exclude} VMTEST_RETRY=$retry${guest_env:+ $guest_env}${VM_APPEND:+ $VM_APPEND}" \
 	</dev/null 2>&1 |
 	tee "$serial" |
-	grep --line-buffered -E '^(not ok|ok) |^vmtest: (begin|end)|^# stress |^bench(-error)?: |Kernel panic' |
-	sed -u "s|^|[$LOG_TAG] |" >&2
+	grep --line-buffered -E 'Kernel panic|^vmtest: error' |
+	sed -u "s|^|[$LOG_TAG] console: |" >&2
 rc=${PIPESTATUS[0]}
+kill "$watcher" 2>/dev/null
+wait "$watcher" "$live" 2>/dev/null
 set -e
-kill "$watcher" 2>/dev/null || true
-wait "$watcher" 2>/dev/null || true
 # For the reports: under TCG only ratios of runs on one host mean anything.
 host_cpu=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -n1 | tr -s ' ' '_')
-echo "vmtest: qemu accel=$accel smp=$SMP mem=$VM_MEM${VM_ICOUNT:+ icount_shift=$VM_ICOUNT} host_cpus=$(nproc) host_cpu=${host_cpu:-unknown}" >>"$serial"
+echo "vmtest: qemu accel=$accel smp=$SMP mem=$VM_MEM${VM_ICOUNT:+ icount_shift=$VM_ICOUNT} host_cpus=$(nproc) host_cpu=${host_cpu:-unknown}" >>"$results"
 if [ -f "$hung" ]; then
-	echo "vmtest: host: no output from the guest for ${HANG_SECS}s: killed as hung" >>"$serial"
-	log "no output from the guest for ${HANG_SECS}s: killed as hung"
+	echo "vmtest: host: no results from the guest for ${HANG_SECS}s: killed as hung" >>"$results"
+	log "no results from the guest for ${HANG_SECS}s: killed as hung"
 elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	log "VM timed out after ${VM_TIMEOUT}s and was killed"
 elif [ "$rc" != 0 ]; then
 	log "QEMU exited with status $rc"
 fi
 log "VM finished in $(elapsed "$start")"
-# The verdict reads the log; a missing "vmtest: end" marks an incomplete run.
+# The verdict reads both files; a missing "vmtest: end" marks an incomplete
+# run.
 exit 0

@@ -2,14 +2,19 @@
 """The report of scripts/bench.sh: bench.json and report.md from the serial
 logs of the benchmark boots.
 
-Each log is one boot of one kernel (baseline or patched), repetition N, named
-perf-<variant>-<N>.log; the guest (qemu/bench-guest.sh) prints one line per
-result, "bench: NAME VALUE UNIT", or "bench-error: NAME REASON".  Under TCG
+Each boot of one kernel (baseline or patched), repetition N, leaves its
+console log perf-<variant>-<N>.log and, beside it, its results,
+perf-<variant>-<N>.results (qemu/boot.sh).  The report reads the results
+only, where the guest (qemu/bench-guest.sh) prints one line per result,
+"bench: NAME VALUE UNIT", or "bench-error: NAME REASON"; from the console
+log, where kernel messages go, only the guest's "vmtest: error:" lines
+(qemu/init without its results port).  Under TCG
 only ratios of runs on one host mean anything, so every figure is the
 patched/baseline speed ratio of the two boots of one repetition (made side
 by side), and the report gives the median and spread of those ratios.
 The acceptlab sweeps (qemu/bench-acceptlab.sh) come from boots of the
-patched kernel of their own, sweep-<N>.log, or from its perf boots.
+patched kernel of their own, sweep-<N>.log and .results, or from its perf
+boots.
 """
 
 import argparse
@@ -25,6 +30,7 @@ from pathlib import Path
 import bench_acceptlab
 import bench_alternatives
 import bench_nginx
+import vmverdict
 
 SCHEMA = 1
 GOAL = 0.99  # patched at least 99% of the baseline's speed
@@ -76,6 +82,8 @@ def parse_log(text):
                 errors.append(f"acceptlab result that is not JSON: {e}")
         elif m := ERROR.match(line):
             errors.append(m.group(1))
+        elif m := vmverdict.GUEST_ERROR.match(line):
+            errors.append(m.group(1))
         elif m := COMMAND.match(line):
             commands.append(m.group(1))
         elif row := bench_nginx.parse(line):
@@ -104,10 +112,11 @@ def spread(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def read_logs(logs):
+def read_logs(logs, consoles=None):
     """(runs {(variant, rep): (results, info)}, sweeps [(rep, acceptlab run)]
     of the patched kernel, problems [str], the guest's command lines [str],
-    each once, nginx rows [bench_nginx.parse()]) from {path: text}."""
+    each once, nginx rows [bench_nginx.parse()]) from the results
+    {console log path: results text} and the console logs {path: text}."""
     runs, sweeps, problems, commands, nginx = {}, [], [], {}, []
     for path, text in sorted(logs.items()):
         name = Path(path).name
@@ -115,6 +124,7 @@ def read_logs(logs):
         if not sweep and not perf:
             raise ValueError(f"{path}: not a perf-<baseline|patched>-<N>.log or sweep-<N>.log")
         results, info, errors, acceptlab, ran, rows = parse_log(text)
+        errors += vmverdict.console_errors((consoles or {}).get(path, ""))
         problems += [f"{name}: {e}" for e in errors]
         commands.update(dict.fromkeys(ran))
         # Runs are numbered within a boot: the log's name makes them unique.
@@ -129,9 +139,9 @@ def read_logs(logs):
     return runs, sweeps, problems, list(commands), nginx
 
 
-def build(logs):
-    """The bench.json document from {path: text}."""
-    return report(*read_logs(logs))
+def build(logs, consoles=None):
+    """The bench.json document from read_logs()'s arguments."""
+    return report(*read_logs(logs, consoles))
 
 
 def report(runs, sweeps, problems, commands=(), nginx=()):
@@ -295,11 +305,14 @@ def main(argv=None):
     ap.add_argument("--cover", help="write the cover letter's overhead section "
                     "here, if the report is complete")
     ap.add_argument("logs", nargs="+",
-                    help="perf-<baseline|patched>-<N>.log and sweep-<N>.log files")
+                    help="perf-<baseline|patched>-<N>.log and sweep-<N>.log "
+                         "console logs, each with its .results beside it")
     a = ap.parse_args(argv)
     try:
-        logs = {p: Path(p).read_text(errors="replace") for p in a.logs}
-        runs, sweeps, problems, commands, nginx = read_logs(logs)
+        pairs = {p: vmverdict.read_pair(p) for p in a.logs}
+        runs, sweeps, problems, commands, nginx = read_logs(
+            {p: results for p, (_, results) in pairs.items()},
+            {p: console for p, (console, _) in pairs.items()})
         doc = report(runs, sweeps, problems, commands, nginx)
     except (OSError, ValueError) as e:
         print(f"benchreport: {e}", file=sys.stderr)

@@ -1,10 +1,15 @@
 """Tests of the acceptlab part of the bench report on synthetic results."""
 
+import io
 import json
+import tempfile
 import unittest
+from contextlib import redirect_stdout
+from pathlib import Path
 
 import benchreport
-from test_benchreport import log
+import vmverdict
+from test_benchreport import log, write_boots
 
 
 def result(model, workers, kind="processes", conn_per_s=1000.0, accepts=None,
@@ -144,9 +149,6 @@ class Latency(unittest.TestCase):
 class Charts(unittest.TestCase):
     def test_scaling_charts_and_latency_cdfs(self):
         import shutil
-        import tempfile
-        from pathlib import Path
-
         import bench_acceptlab
 
         reps = [[line("scaling", result(m, n)) for m in ("epoll_exclusive", "epoll_roundrobin")
@@ -176,9 +178,6 @@ class Charts(unittest.TestCase):
 
 class Cover(unittest.TestCase):
     def test_cover_text_only_for_a_complete_report(self):
-        import tempfile
-        from pathlib import Path
-
         # Three boots whose figures differ, so that every figure has a
         # spread: the cover shows medians and stays within 72 columns.
         reps = [[line("scaling", result(m, 64, kind, conn_per_s=r, wakeups=w))
@@ -189,10 +188,7 @@ class Cover(unittest.TestCase):
                    for kind in ("processes", "threads")]
                 for f in (0.9, 1.0, 1.1)]
         with tempfile.TemporaryDirectory() as d:
-            paths = []
-            for name, text in logs(reps).items():
-                paths.append(Path(d, name))
-                paths[-1].write_text(text)
+            paths = write_boots(d, logs(reps))
             cover = Path(d, "bench.txt")
             rc = benchreport.main(["--out", d, "--cover", str(cover), *map(str, paths)])
             self.assertEqual(rc, 0)
@@ -203,10 +199,50 @@ class Cover(unittest.TestCase):
                           " ".join(text.split()))
             self.assertLessEqual(max(map(len, text.splitlines())), 72)
             cover.unlink()
-            paths[0].write_text(paths[0].read_text().replace("vmtest: end\n", ""))
+            results = Path(vmverdict.results_path(str(paths[0])))
+            results.write_text(results.read_text().replace("vmtest: end\n", ""))
             rc = benchreport.main(["--out", d, "--cover", str(cover), *map(str, paths)])
             self.assertEqual(rc, 1)
             self.assertFalse(cover.exists())
+
+
+class ResultsPort(unittest.TestCase):
+    """The report reads results from each boot's results file, never from
+    its console log, where the kernel's messages go."""
+
+    def test_kernel_message_spliced_into_acceptlab_json_on_the_console_changes_nothing(self):
+        results = logs([[line("idle", result("epoll_roundrobin", 4))]])
+        results["sweep-3.log"] = log("7.2.13-rr", 1.0, 100, extra=line(
+            "idle", result("epoll_roundrobin", 2, accepts=[10, 10])))
+        # make bench's failure: printk wrote a clocksource message into
+        # an acceptlab-json line on the shared console.
+        good = results["sweep-3.log"]
+        cut = good.index("epoll_round") + 5
+        spliced = (good[:cut] + "[    1.834567] clocksource: tsc: mask: "
+                   "0xffffffffffffffff max_cycles: 0x2e5d8b3b6c8\n" + good[cut:])
+        doc = benchreport.build({**results, "sweep-3.log": spliced})
+        self.assertIn("sweep-3.log: acceptlab result that is not JSON: Unterminated string",
+                      " ".join(doc["problems"]))
+        # The same console log beside a results file: not read.
+        with tempfile.TemporaryDirectory() as d:
+            paths = write_boots(d, results, {"sweep-3.log": spliced})
+            with redirect_stdout(io.StringIO()):
+                rc = benchreport.main(["--out", d, *map(str, paths)])
+            doc = json.loads(Path(d, "bench.json").read_text())
+        self.assertEqual(rc, 0, doc["problems"])
+        self.assertTrue(doc["complete"])
+        self.assertEqual(sorted(i["model"] for i in doc["acceptlab"]["idle"]),
+                         ["epoll_roundrobin", "epoll_roundrobin"])
+
+    def test_guest_error_on_the_console_makes_the_report_partial(self):
+        results = logs([[]])
+        results["perf-patched-1.log"] = ""
+        doc = benchreport.build(results, {"perf-patched-1.log": (
+            "[    0.5] Linux version 7.3.0-rr\nvmtest: error: no serial port "
+            "/dev/ttyS1 (QEMU's second -serial)\nvmtest: begin kernel=7.3.0-rr\n")})
+        problems = " ".join(doc["problems"])
+        self.assertIn("perf-patched-1.log: on the console: no serial port /dev/ttyS1", problems)
+        self.assertIn("perf-patched-1.log: the boot did not finish", problems)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Tests of benchreport.py on synthetic serial logs."""
 
 import unittest
+from pathlib import Path
 
 import benchreport
+import vmverdict
 
 
 def log(kernel, pipe_s, wait_ops, end=True, extra=""):
@@ -19,6 +21,19 @@ def log(kernel, pipe_s, wait_ops, end=True, extra=""):
     if end:
         text += "vmtest: end\n"
     return text + "vmtest: qemu accel=tcg smp=4 mem=1024 host_cpus=2 host_cpu=AMD_EPYC\n"
+
+
+def write_boots(d, results, consoles=None):
+    """Each boot's console log (empty unless consoles has one) and its
+    results file beside it, in directory d; the console logs' paths, as
+    scripts/bench.sh passes them."""
+    paths = []
+    for name, text in results.items():
+        path = Path(d, name)
+        path.write_text((consoles or {}).get(name, ""))
+        Path(vmverdict.results_path(str(path))).write_text(text)
+        paths.append(path)
+    return paths
 
 
 def logs(pairs):

@@ -1,12 +1,19 @@
-"""Unit tests of the serial-log parser and verdict rules (vmverdict.py)."""
+"""Unit tests of the serial-log parser and verdict rules (vmverdict.py).
+
+The logs below are written as one text, the way a reader follows a boot;
+split() sends each line where qemu/boot.sh would find it: kernel lines
+("[    1.0] ...") to the console log, the rest to the results.
+"""
 
 import io
 import json
 import os
+import re
+import subprocess
 import sys
 import tempfile
 import unittest
-from contextlib import redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 
 sys.path.insert(0, os.path.dirname(__file__))
 import vmverdict  # noqa: E402
@@ -86,15 +93,39 @@ NGINX_BASELINE = (NGINX_PATCHED.replace("7.2.13-rr", "7.2.13")
                            "(libepoll_rr_shim.so's probe: Invalid argument)"))
 
 
+KERNEL_LINE = re.compile(r"^\[\s*\d+\.\d+\] ")
+
+
+def split(text):
+    """(console, results) of a log written as one text."""
+    console, results = [], []
+    for line in text.splitlines(keepends=True):
+        (console if KERNEL_LINE.match(line) else results).append(line)
+    return "".join(console), "".join(results)
+
+
+def parse(text):
+    return vmverdict.parse_log(*split(text))
+
+
+def write_logs(d, kernel, log):
+    """d/KERNEL.log and d/KERNEL.results from a text or a (console, results)
+    pair; the console log's path."""
+    console, results = split(log) if isinstance(log, str) else log
+    path = os.path.join(d, kernel + ".log")
+    for name, text in ((path, console), (vmverdict.results_path(path), results)):
+        with open(name, "w") as f:
+            f.write(text)
+    return path
+
+
 def verdict_of(logs, smp=4):
-    """Run main() on the given {kernel: text}; return (exit code, output)."""
+    """Run main() on the given {kernel: text or (console, results)};
+    return (exit code, output)."""
     with tempfile.TemporaryDirectory() as d:
         args = ["--smp", str(smp)]
-        for kernel, text in logs.items():
-            path = os.path.join(d, kernel + ".log")
-            with open(path, "w") as f:
-                f.write(text)
-            args.append(f"{kernel}={path}")
+        for kernel, log in logs.items():
+            args.append(f"{kernel}={write_logs(d, kernel, log)}")
         out = io.StringIO()
         with redirect_stdout(out):
             rc = vmverdict.main(args)
@@ -103,7 +134,7 @@ def verdict_of(logs, smp=4):
 
 class ParseTest(unittest.TestCase):
     def test_parses_results_and_distributions(self):
-        log = vmverdict.parse_log(GOOD_PATCHED)
+        log = parse(GOOD_PATCHED)
         self.assertEqual(log["release"], "6.12.117-rr")
         self.assertEqual(log["nproc"], 4)
         self.assertTrue(log["finished"])
@@ -119,7 +150,7 @@ class ParseTest(unittest.TestCase):
         self.assertEqual(log["splats"], [])
 
     def test_skip_directive_and_reason(self):
-        prog = vmverdict.parse_log(GOOD_BASELINE)["programs"][
+        prog = parse(GOOD_BASELINE)["programs"][
             "epoll_roundrobin_test"]
         r = prog["results"][0]
         self.assertTrue(r["ok"])
@@ -127,7 +158,7 @@ class ParseTest(unittest.TestCase):
         self.assertEqual(r["reason"], "kernel lacks EPOLLROUNDROBIN")
 
     def test_stress_lines_and_debug_banners(self):
-        log = vmverdict.parse_log(GOOD_DEBUG)
+        log = parse(GOOD_DEBUG)
         self.assertEqual(log["stress"], [
             "stress roundrobin: 60 s, 30000 connections (500/s), 9000 ctl ops"])
         self.assertEqual(sorted(log["banners"]), ["KASAN", "lockdep"])
@@ -138,7 +169,7 @@ class ParseTest(unittest.TestCase):
             "vmtest: run epoll_rr_stress_test",
             "vmtest: note: epoll_wakeup_test: epoll65 excluded on this kernel\n"
             "vmtest: run epoll_rr_stress_test")
-        log = vmverdict.parse_log(text)
+        log = parse(text)
         self.assertEqual(log["guest_notes"],
                          ["epoll_wakeup_test: epoll65 excluded on this kernel"])
         self.assertEqual(log["programs"]["epoll_rr_stress_test"]["plan"], 1)
@@ -157,7 +188,7 @@ class ParseTest(unittest.TestCase):
             "vmtest: retry epoll_wakeup_test global.epoll58 rc=%d\n"
             "vmtest: end\n")
         text = GOOD_DEBUG.replace("vmtest: end\n", upstream)
-        log = vmverdict.parse_log(text % 0)
+        log = parse(text % 0)
         self.assertEqual(log["programs"]["epoll_wakeup_test"]["retries"],
                          {"global.epoll58": 0})
         # Passed alone: a pass, and a note that says it was flaky.
@@ -181,7 +212,7 @@ class ParseTest(unittest.TestCase):
             "[    2.0] reboot",
             "[    1.9] WARNING: CPU: 1 PID: 7 at kernel/sched/wait.c:71\n"
             "[    2.0] reboot")
-        self.assertEqual(len(vmverdict.parse_log(text)["splats"]), 1)
+        self.assertEqual(len(parse(text)["splats"]), 1)
 
 
 class VerdictTest(unittest.TestCase):
@@ -191,19 +222,19 @@ class VerdictTest(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn("verdict: PASS", out)
         self.assertIn("[10 10 10 10] J=1.00", out)
-        # baseline: 6 checks + 1 result + EPOLLEXCLUSIVE + multishot;
-        # patched: 7 checks + 3 results + EPOLLEXCLUSIVE + multishot.
+        # baseline: 7 checks + 1 result + EPOLLEXCLUSIVE + multishot;
+        # patched: 8 checks + 3 results + EPOLLEXCLUSIVE + multishot.
         self.assertTrue(out.rstrip().endswith(
-            "21 passed, 0 failed, 2 skipped"), out)
+            "23 passed, 0 failed, 2 skipped"), out)
 
     def test_good_debug_run_passes(self):
         rc, out = verdict_of({"debug": GOOD_DEBUG})
         self.assertEqual(rc, 0, out)
         self.assertIn("Stress test on debug (6.12.117-rr-debug):\n"
                       "  stress roundrobin: 60 s", out)
-        # 7 checks + 2 debug banners + 1 result.
+        # 8 checks + 2 debug banners + 1 result.
         self.assertTrue(out.rstrip().endswith(
-            "10 passed, 0 failed, 0 skipped"), out)
+            "11 passed, 0 failed, 0 skipped"), out)
 
     def test_debug_kernel_without_kasan_fails(self):
         bad = GOOD_DEBUG.replace("KernelAddressSanitizer initialized", "")
@@ -264,7 +295,7 @@ class VerdictTest(unittest.TestCase):
         rc, out = verdict_of({"baseline": log})
         self.assertEqual(rc, 0, out)
         self.assertTrue(out.rstrip().endswith(
-            "9 passed, 0 failed, 4 skipped"), out)
+            "10 passed, 0 failed, 4 skipped"), out)
 
     # acceptlab_models' row of the eBPF alternative, as qemu/acceptlab-ktap.sh
     # prints it, appended to a log.
@@ -291,7 +322,7 @@ class VerdictTest(unittest.TestCase):
             GOOD_PATCHED, row.format("10 10 10 10"))})
         self.assertEqual(rc, 0, out)
         # The row's test and the exact-turns check.
-        self.assertTrue(out.rstrip().endswith("16 passed, 0 failed, 0 skipped"),
+        self.assertTrue(out.rstrip().endswith("17 passed, 0 failed, 0 skipped"),
                         out)
         self.assert_fails({"baseline": self.with_ebpf_row(
             GOOD_BASELINE, row.format("9 11 10 10"))},
@@ -324,10 +355,9 @@ class VerdictTest(unittest.TestCase):
 
     def test_base_in_title_and_json(self):
         with tempfile.TemporaryDirectory() as d:
-            path, out_json = (os.path.join(d, n) for n in ("p.log", "r.json"))
-            with open(path, "w") as f:
-                f.write(GOOD_PATCHED + "vmtest: qemu accel=tcg smp=4 "
-                        "host_cpus=2 host_cpu=Some_CPU\n")
+            out_json = os.path.join(d, "r.json")
+            path = write_logs(d, "p", GOOD_PATCHED + "vmtest: qemu accel=tcg "
+                              "smp=4 host_cpus=2 host_cpu=Some_CPU\n")
             out = io.StringIO()
             with redirect_stdout(out):
                 rc = vmverdict.main(["--smp", "4", "--base", "7.2",
@@ -396,6 +426,109 @@ class VerdictTest(unittest.TestCase):
 
 
 
+# The bug the results port ends: on a shared console, printk wrote a kernel
+# message into the middle of a line a test was printing.
+CLOCKSOURCE = ("[    1.834567] clocksource: tsc: mask: 0xffffffffffffffff "
+               "max_cycles: 0x2e5d8b3b6c8, max_idle_ns: 440795206341 ns")
+SPLICED = GOOD_PATCHED.replace(
+    "# distribution procs_exclusive sequential: 40 0 0 0 jain=0.250",
+    f"# distribution procs_exclusive sequential: 40 0{CLOCKSOURCE}\n 0 0 jain=0.250")
+
+
+class ChannelTest(unittest.TestCase):
+    """Results from the results file only, kernel reports from the console
+    log only."""
+
+    def test_results_file_is_named_after_the_console_log(self):
+        self.assertEqual(vmverdict.results_path("b/7.3/patched/serial.log"),
+                         "b/7.3/patched/results.log")
+        self.assertEqual(vmverdict.results_path("b/7.3/fault.serial.log"),
+                         "b/7.3/fault.serial.results")
+        self.assertEqual(vmverdict.results_path("b/sweep-3.log"), "b/sweep-3.results")
+        self.assertEqual(vmverdict.results_path("console"), "console.results")
+
+    def test_boot_sh_names_the_results_file_the_same_way(self):
+        with open(os.path.join(os.path.dirname(__file__), "..", "qemu", "boot.sh")) as f:
+            boot = f.read()
+        rule = boot[boot.index("case ${serial##*/} in"):]
+        rule = rule[:rule.index("esac") + 4]
+        for console in ("b/7.3/patched/serial.log", "serial.log",
+                        "b/bench/logs/sweep-3.log", "b/faults/x.serial.log", "odd"):
+            out = subprocess.run(["bash", "-c", rule + '\necho "$results"'],
+                                 env={"serial": console}, capture_output=True,
+                                 text=True, check=True).stdout
+            self.assertEqual(out.strip(), vmverdict.results_path(console))
+
+    def test_kernel_text_spliced_into_a_result_line_on_the_console_changes_nothing(self):
+        # Read as results, the spliced line loses the distribution ...
+        rc, out = verdict_of({"patched": ("", SPLICED)})
+        self.assertEqual(rc, 1, out)
+        self.assertIn("printed no '# distribution procs_exclusive sequential'", out)
+        # ... but on the console, beside the results file, it is not read.
+        rc, out = verdict_of({"patched": (SPLICED, split(GOOD_PATCHED)[1])})
+        self.assertEqual(rc, 0, out)
+        self.assertIn("verdict: PASS", out)
+
+    def test_ktap_is_never_taken_from_the_console(self):
+        # Every result on the console, none in the results file: no test ran.
+        log = vmverdict.parse_log(GOOD_PATCHED, "")
+        self.assertEqual(log["programs"], {})
+        self.assertFalse(log["finished"])
+        rc, out = verdict_of({"patched": (GOOD_PATCHED, "")})
+        self.assertEqual(rc, 1)
+        self.assertIn("no test program ran", out)
+        self.assertIn("the results are on the console: an initramfs older", out)
+        # A failure and another program on the console change nothing.
+        console = (split(GOOD_PATCHED)[0] + "vmtest: run other_test\n1..1\n"
+                   "not ok 1 accept.procs_roundrobin.sequential\n"
+                   "vmtest: exit other_test rc=1\n")
+        log = vmverdict.parse_log(console, split(GOOD_PATCHED)[1])
+        self.assertEqual(list(log["programs"]), ["epoll_roundrobin_test"])
+        self.assertEqual(verdict_of({"patched": (console, split(GOOD_PATCHED)[1])})[0], 0)
+
+    def test_kernel_reports_are_taken_from_the_console_only(self):
+        console, results = split(GOOD_PATCHED)
+        splat = "[    1.9] WARNING: CPU: 1 PID: 7 at kernel/sched/wait.c:71\n"
+        self.assertEqual(len(vmverdict.parse_log(console + splat, results)["splats"]), 1)
+        # A test's own output is no kernel report.
+        self.assertEqual(vmverdict.parse_log(console, results + splat)["splats"], [])
+        rc, out = verdict_of({"debug": (split(GOOD_DEBUG)[1], split(GOOD_DEBUG)[0])})
+        self.assertEqual(rc, 1)
+        self.assertIn("debug: lockdep active: no 'Lock dependency validator'", out)
+
+    def test_guest_without_the_results_port_fails(self):
+        # qemu/init without ttyS1: an error, then the results on the console.
+        console = ("vmtest: error: no serial port /dev/ttyS1 (QEMU's second "
+                   "-serial): the results follow on the console\n" + GOOD_PATCHED)
+        rc, out = verdict_of({"patched": (console, "")})
+        self.assertEqual(rc, 1)
+        self.assertIn("patched: no guest error: on the console: no serial port "
+                      "/dev/ttyS1", out)
+        self.assertIn("no test program ran", out)
+
+    def test_guest_error_among_the_results_fails(self):
+        bad = GOOD_PATCHED.replace(
+            "vmtest: end", "vmtest: error: VMTEST_ONLY names epoll_rr_tst, "
+            "which /tests lacks\nvmtest: end")
+        self.assertEqual(parse(bad)["errors"],
+                         ["VMTEST_ONLY names epoll_rr_tst, which /tests lacks"])
+        rc, out = verdict_of({"patched": bad})
+        self.assertEqual(rc, 1)
+        self.assertIn("no guest error: VMTEST_ONLY names epoll_rr_tst", out)
+
+    def test_missing_results_file_is_an_error_not_a_verdict(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "serial.log")
+            with open(path, "w") as f:
+                f.write(GOOD_PATCHED)
+            err = io.StringIO()
+            with self.assertRaises(SystemExit) as e, \
+                    redirect_stdout(io.StringIO()), redirect_stderr(err):
+                vmverdict.main(["--smp", "4", f"patched={path}"])
+        self.assertEqual(e.exception.code, 2)
+        self.assertIn(f"cannot read {d}/results.log", err.getvalue())
+
+
 class NginxTest(unittest.TestCase):
     def test_good_nginx_rows_pass_and_print_the_table(self):
         rc, out = verdict_of({"baseline": NGINX_BASELINE,
@@ -453,7 +586,7 @@ class NginxTest(unittest.TestCase):
         rc, out = verdict_of({"patched": shim_only})
         self.assertEqual(rc, 0, out)
         verdict = vmverdict.Verdict()
-        vmverdict.judge("patched", vmverdict.parse_log(shim_only), 4, verdict)
+        vmverdict.judge("patched", parse(shim_only), 4, verdict)
         names = " ".join(c[1] for c in verdict.checks)
         self.assertNotIn("nginx without its reorder", names)
         self.assertIn("nginx + libepoll_rr_shim.so: exact rotation", names)

@@ -1,9 +1,19 @@
 #!/usr/bin/env python3
 """Read the serial logs of the test VMs and give the verdict.
 
-Each log holds, between "vmtest:" markers written by qemu/init, the KTAP
-output of every test program.  The verdict fails on:
+Each guest leaves two files (qemu/boot.sh): its console, serial.log
+(ttyS0), with the kernel's messages, and its results, results.log (ttyS1),
+where qemu/init prints, between "vmtest:" markers, the KTAP output of every
+test program (a console log X.log of another name has X.results).  The
+verdict reads results from the results file only and kernel reports
+(splats, the debug kernel's banners) from the console log only: a kernel
+message printed while a test prints its results cannot split a result
+line.
+It fails on:
   - a guest that did not finish (no "vmtest: end": hang, panic, timeout),
+  - a guest error ("vmtest: error:", e.g. no ttyS1, so the results went to
+    the console, which the verdict does not read them from; or a
+    VMTEST_ONLY name /tests lacks),
   - a guest whose CPU count differs from the requested -smp,
   - any kernel splat (BUG, WARNING, Oops, lockdep, KASAN, hung task, ...),
   - any "not ok", a test program exiting non-zero, missing results (a
@@ -26,16 +36,16 @@ output of every test program.  The verdict fails on:
     listening socket.
 It prints the before/after distribution table, the nginx table, the
 stress test's load figures and "N passed, N failed, N skipped", and exits 1 if anything
-failed.
+failed (2 on bad arguments or a log it cannot read).
 """
 
 import argparse
 import datetime
 import json
+import os
 import re
 import sys
 
-KERNEL_LINE = re.compile(r"^\[\s*\d+\.\d+\] ")
 RESULT = re.compile(r"^(ok|not ok) (\d+) (.*?)(?: # (SKIP|TODO|XFAIL)\b ?(.*))?$")
 PLAN = re.compile(r"^1\.\.(\d+)$")
 DISTRIBUTION = re.compile(r"^# distribution (\S+) (\S+): ([\d ]+) jain=([\d.]+)$")
@@ -55,6 +65,9 @@ HOST_NOTE = re.compile(r"^vmtest: host: (.*)$")
 QEMU = re.compile(r"^vmtest: qemu (.*)$")
 # What the guest left out on purpose (qemu/init, VMTEST_EXCLUDE).
 GUEST_NOTE = re.compile(r"^vmtest: note: (.*)$")
+# What went wrong in the guest (qemu/init): on the console when it has no
+# results port, else among the results.
+GUEST_ERROR = re.compile(r"^vmtest: error: (.*)$")
 SPLAT = re.compile(
     r"(BUG: |WARNING: |Oops|Kernel panic|general protection fault|"
     r"possible circular locking|possible recursive locking|"
@@ -87,21 +100,41 @@ DEBUG_BANNERS = {"lockdep": "Lock dependency validator",
                  "KASAN": "KernelAddressSanitizer initialized"}
 
 
-def parse_log(text):
-    """Split one serial log into kernel release, nproc, programs, splats."""
+def results_path(console_path):
+    """The results file beside a console log, as qemu/boot.sh names it:
+    DIR/serial.log -> DIR/results.log, any other X.log -> X.results."""
+    head, name = os.path.split(console_path)
+    if name == "serial.log":
+        return os.path.join(head, "results.log")
+    return (console_path[:-4] if name.endswith(".log") else console_path) + ".results"
+
+
+def lines(text):
+    return (raw.rstrip("\r") for raw in text.splitlines())
+
+
+def console_errors(console):
+    """The guest's "vmtest: error:" lines on the console log: qemu/init
+    without its results port prints them there."""
+    return [f"on the console: {m[1]}" for m in map(GUEST_ERROR.match, lines(console)) if m]
+
+
+def parse_log(console, results):
+    """One guest's logs: the kernel's reports from its console log, release,
+    nproc, programs and the rest from its results."""
     log = {"release": None, "nproc": None, "finished": False,
            "programs": {}, "splats": [], "stress": [], "banners": [],
            "host_notes": [], "guest_notes": [], "qemu": {},
-           "nginx": {}, "nginx_version": None}
-    prog = None
-    harness_lines = []  # since the last result, for the next one
-    for raw in text.splitlines():
-        line = raw.rstrip("\r")
+           "nginx": {}, "nginx_version": None,
+           "errors": console_errors(console), "console_has_results": False}
+    for line in lines(console):
         if SPLAT.search(line):
             log["splats"].append(line.strip())
         log["banners"] += [k for k, v in DEBUG_BANNERS.items() if v in line]
-        if KERNEL_LINE.match(line):
-            continue
+        log["console_has_results"] |= bool(BEGIN.match(line))
+    prog = None
+    harness_lines = []  # since the last result, for the next one
+    for line in lines(results):
         if m := BEGIN.match(line):
             log["release"], log["nproc"] = m[1], int(m[2])
         elif m := RUN.match(line):
@@ -122,6 +155,8 @@ def parse_log(text):
             log["qemu"] = dict(kv.partition("=")[::2] for kv in m[1].split(" "))
         elif m := GUEST_NOTE.match(line):
             log["guest_notes"].append(m[1])
+        elif m := GUEST_ERROR.match(line):
+            log["errors"].append(m[1])
         elif line == "vmtest: end":
             log["finished"] = True
         elif prog is None:
@@ -166,9 +201,13 @@ def judge(kernel, log, smp, verdict):
     def check(name, ok, detail=""):
         verdict.add(kernel, name, "pass" if ok else "fail", detail)
 
+    stale = [] if log["release"] or not log["console_has_results"] else [
+        "the results are on the console: an initramfs older than qemu/init's "
+        "results port? (qemu/mkinitramfs.sh)"]
     check("guest finished", log["finished"],
-          "; ".join(["no 'vmtest: end' in the serial log: hang, panic or "
-                     "timeout"] + log["host_notes"]))
+          "; ".join(["no 'vmtest: end' in the results: hang, panic or "
+                     "timeout"] + log["host_notes"] + stale))
+    check("no guest error", not log["errors"], "; ".join(log["errors"]))
     check("guest CPUs", log["nproc"] == smp,
           f"nproc={log['nproc']}, expected {smp}")
     if kernel in RELEASE_SUFFIX:
@@ -333,6 +372,16 @@ def nginx_table(logs):
                             for r in rows])
 
 
+def read_pair(console_path):
+    """(console text, results text) of the console log console_path and
+    the results file beside it."""
+    texts = []
+    for path in (console_path, results_path(console_path)):
+        with open(path, errors="replace") as f:
+            texts.append(f.read())
+    return tuple(texts)
+
+
 class OneLineErrors(argparse.ArgumentParser):
     """Bad arguments: one line on stderr, exit 2 (no usage dump)."""
 
@@ -353,7 +402,9 @@ def main(argv=None):
                     help="identity of the series the kernels were built "
                          "with, for --json")
     ap.add_argument("logs", nargs="+", metavar="KERNEL=SERIAL_LOG",
-                    help="e.g. baseline=build/7.2/baseline/serial.log")
+                    help="the console log, e.g. "
+                         "baseline=build/7.3/baseline/serial.log; the "
+                         "results are read from results.log beside it")
     args = ap.parse_args(argv)
 
     logs = {}
@@ -362,10 +413,9 @@ def main(argv=None):
         if not sep or not kernel or not path:
             ap.error(f"expected KERNEL=SERIAL_LOG, got '{spec}'")
         try:
-            with open(path, errors="replace") as f:
-                logs[kernel] = parse_log(f.read())
+            logs[kernel] = parse_log(*read_pair(path))
         except OSError as e:
-            ap.error(f"cannot read {path}: {e.strerror}")
+            ap.error(f"cannot read {e.filename}: {e.strerror}")
 
     verdict = Verdict()
     for kernel, log in logs.items():
