@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Is acceptlab's client the bottleneck?  Measures, one after the other on
 # the same machine and the same server model, the connection rate of wrk
 # (HTTP, "Connection: close": a new connection per request) against

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // epoll_pingpong: the cost of one epoll wakeup, as "perf bench sched pipe"
 // gives the cost of one pipe wakeup.  Two threads, each in epoll_wait() on
 // its own instance that watches its own eventfd, pass a token back and

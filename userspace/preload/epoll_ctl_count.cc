@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // libepoll_ctl_count.so: counts a program's epoll_ctl() calls on listening
 // sockets, by operation, in each of its processes: what nginx's reorder
 // workaround costs in syscalls (the VM's nginx rows).  LD_PRELOAD it with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // libepoll_rr_shim.so: round-robin for servers that use EPOLLEXCLUSIVE,
 // without a rebuild.  LD_PRELOAD it, and every epoll_ctl(EPOLL_CTL_ADD)
 // that carries EPOLLEXCLUSIVE also carries EPOLLROUNDROBIN, so the worker

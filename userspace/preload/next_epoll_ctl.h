@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // What each preload library wraps: the epoll_ctl() after its own in the
 // symbol lookup order (libc's, or the next preloaded library's), found
 // once when the library loads.

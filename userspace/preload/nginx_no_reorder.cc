@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // libnginx_no_reorder.so: a demo aid, not a fix.  Since 1.21.6 nginx works
 // around EPOLLEXCLUSIVE's skew by itself: ngx_reorder_accept_events()
 // deletes and re-adds the listening socket after a worker's 1st, 17th,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // What libepoll_rr_shim.so does to an epoll_ctl() call, apart from the
 // call itself, so that the unit tests can check every case.
 #pragma once

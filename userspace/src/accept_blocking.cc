@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The accept loop of the blocking model and the SO_REUSEPORT models.
 #include <sys/socket.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The epoll models' accept loop: one instance per worker (plain,
 // EPOLLEXCLUSIVE, EPOLLROUNDROBIN) or one shared by all (LIFO or
 // EPOLL_WAKE_FIFO), holding connections when asked.

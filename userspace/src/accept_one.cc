@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The step the poll and epoll loops share (accept_poll.cc, accept_epoll.cc).
 #include <sys/socket.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The poll model's accept loop.
 #include <poll.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The io_uring models' accept loop: single-shot, multishot, and
 // multishot with IORING_ACCEPT_ROUNDROBIN.
 #include <liburing.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // wait_in_accept(): whether workers, ours or another server's, sleep in
 // their wait for a connection, read from /proc.
 #include "server.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Charts of several acceptlab results, drawn by gnuplot: per-worker share
 // of the accepts, and the latency CDF from each result's log2 histogram.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The built-in load client: sequential (one connection at a time) or
 // concurrent (C connections in flight), a new connection per request.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // "what: strerror(err)", the one-line reason every probe and setup step
 // gives.
 #pragma once

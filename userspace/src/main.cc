@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // acceptlab: put an accept model under real connection load on 127.0.0.1
 // and report the per-worker distribution, fairness, throughput and latency.
 #include <signal.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The accept models acceptlab can run: names, descriptions, and whether the
 // running kernel supports each.
 #pragma once

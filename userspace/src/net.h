@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Loopback TCP helpers.  Everything here binds and connects to 127.0.0.1.
 #pragma once
 

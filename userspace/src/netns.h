@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // A network namespace of the run's own, for settings that must not touch
 // the machine's (net.ipv4.tcp_migrate_req).
 #pragma once

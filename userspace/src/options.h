@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Command line of acceptlab: parsing, validation, help and the echo of
 // every setting as key=value.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The flags the EPOLLROUNDROBIN series proposes, defined here once for
 // acceptlab, the shim and the tests.  These are the series' proposed
 // values (the uapi hunks of kernel-patches/): they are not upstream and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The request/response protocol a worker speaks on an accepted
 // connection: raw fixed-size requests and responses, or minimal HTTP/1.1.
 #include <sys/socket.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // A run's result: the human report, JSON, and the side-by-side comparison
 // of several JSON results.
 #pragma once

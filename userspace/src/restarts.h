@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Worker restarts under load: the zero-downtime question.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The server's lifecycle: setting up the listeners and epoll instances,
 // starting, restarting and stopping the workers, and reading their
 // counts.  What a worker does once it runs is in accept_*.cc (its accept

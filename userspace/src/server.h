@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The server side of a run: listening socket(s) and worker processes or
 // threads that accept according to one model.
 #pragma once

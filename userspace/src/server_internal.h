@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // What the server's files share and nothing else includes: the state
 // the parent and the workers share, and the few model predicates more
 // than one of them asks.

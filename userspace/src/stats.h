@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Statistics for accept-distribution experiments: fairness of per-worker
 // counts, latency summaries and log2 histograms.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Programs that steer connections among the sockets of a SO_REUSEPORT
 // group: the userspace alternatives to one shared accept queue.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The alternatives a reviewer names, on the running kernel: round-robin
 // steering of a SO_REUSEPORT group by eBPF, worker restarts under load,
 // and idle connections held by poll and epoll workers.  Small sizes,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # acceptlab's command line as a user meets it: bad input is one line on
 # stderr and exit status 2; --help, models and a small run work; a
 # result round-trips through JSON into 'compare'.

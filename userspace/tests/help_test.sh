@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Every userspace program a person runs, the same way: --help (and -h) is
 # the usage on stdout, nothing on stderr, exit status 0; an unknown option
 # is one line on stderr, nothing on stdout, exit status 2.  acceptlab

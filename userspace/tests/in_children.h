@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // For the preload libraries' test programs: what a server's workers do,
 // done in child processes.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Every model under real load on 127.0.0.1 of the running kernel, bounded
 // in count and time.  Sequential runs wait until all workers sleep before
 // each connection, so their distributions do not depend on timing.

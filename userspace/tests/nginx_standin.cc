@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // nginx_standin [--fork N]: does to a listening socket what nginx does,
 // for preload_test.sh to try the preload libraries without nginx.  Like
 // nginx it exports ngx_use_exclusive_accept; it sets it to 1 and adds the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Command-line parsing: every bad value is a one-line ParseError.
 #include "options.h"
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # epoll_pingpong as make bench uses it: a run prints its one result line
 # with the round trips asked for and a time that adds up; bad input is one
 # line on stderr, nothing on stdout, exit status 2.

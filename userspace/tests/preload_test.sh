@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The measuring and demo preload libraries of the VM's nginx rows, on
 # nginx_standin, which does to a listening socket what nginx does:
 # libepoll_ctl_count.so counts the epoll_ctl() calls on listening sockets

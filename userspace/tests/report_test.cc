@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // JSON results: what to_json writes survives a dump/parse round trip and
 // is what compare reads.
 #include "report.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // shim_check [--plain] [--fork N]: what an epoll_ctl(EPOLL_CTL_ADD) of an
 // eventfd with EPOLLIN | EPOLLEXCLUSIVE (--plain: EPOLLIN) became, as the
 // kernel stored it (/proc/self/fdinfo of the epoll fd), for

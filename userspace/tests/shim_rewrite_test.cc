@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // The shim's one rule: EPOLLROUNDROBIN joins an EPOLLEXCLUSIVE add, on a
 // kernel that has it, and nothing else changes.
 #include <gtest/gtest.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # libepoll_rr_shim.so under LD_PRELOAD, on whatever kernel runs the test:
 # with EPOLLROUNDROBIN, an EPOLLEXCLUSIVE add gains it and nothing is said;
 # without, the add goes through unchanged and the shim says so once, even

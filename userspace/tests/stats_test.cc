@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // Known inputs with values computed by hand (or from published tables).
 #include "stats.h"
 
