@@ -20,25 +20,70 @@
 # off, where no in-guest detector can report: it is killed at once.
 # The stress test runs STRESS_SECS per variant (default 10), or
 # DEBUG_STRESS_SECS on the debug kernel (default 60).  VMTEST_ONLY=a,b runs
-# only those tests; INITRAMFS picks another initramfs, and VM_APPEND adds
-# NAME=VALUE words to the kernel command line (kernel parameters such as
-# tsc=reliable; names the kernel does not know reach /init, and so the
-# tests, as environment variables, e.g. VMTEST_KMSG_FLOOD=1: see
-# qemu/init).  VM_ICOUNT=SHIFT
+# only those test programs (their names: the end of --help); INITRAMFS
+# picks another initramfs, and VM_APPEND adds NAME=VALUE words to the
+# kernel command line (kernel parameters such as tsc=reliable; names the
+# kernel does not know reach /init, and so the tests, as environment
+# variables, e.g. VMTEST_KMSG_FLOOD=1: see qemu/init).  VM_ICOUNT=SHIFT
 # runs the guest on QEMU's instruction counter (-icount shift=SHIFT,
 # sleep=off): guest time advances 2^SHIFT ns per instruction instead of
 # with the host's clock, so guest timings count the work done, whatever
-# else the host runs; one host thread then runs every vCPU.
+# else the host runs; one host thread then runs every vCPU.  SMP (4),
+# VM_MEM (1024 MiB), KVM (auto|0).
+# boot.sh --check-knobs checks all of these knobs and exits, 0 or 1 with
+# one line, needing no kernel or initramfs: scripts/vmtest.sh runs it
+# before the builds.
+# shellcheck source=qemu/test-programs.sh
+source "$(dirname "$0")/test-programs.sh"
+case ${1:-} in
+-h | --help)
+	# After the header above (scripts/help.sh, through lib.sh).
+	trap 'echo; echo "Test programs (VMTEST_ONLY): $(test_programs_text)."' EXIT
+	;;
+esac
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/../scripts/lib.sh"
 
-variant=${1:?usage: boot.sh VARIANT}
-check_variant "$variant"
-LOG_TAG=$BASE/$variant
 SMP=${SMP:-4}
 VM_MEM=${VM_MEM:-1024}
 VM_TIMEOUT=${VM_TIMEOUT:-900}
 HANG_SECS=${HANG_SECS:-60}
+KVM=${KVM:-auto}
+STRESS_SECS=${STRESS_SECS:-10}
+DEBUG_STRESS_SECS=${DEBUG_STRESS_SECS:-60}
+
+# check_knobs: die with one line on the first bad knob.
+check_knobs() {
+	local name only=${VMTEST_ONLY:-}
+	[[ $SMP =~ ^[1-9][0-9]*$ ]] || die "SMP must be a positive number, not '$SMP'"
+	[[ $VM_MEM =~ ^[1-9][0-9]*$ ]] || die "VM_MEM must be a positive number of MiB, not '$VM_MEM'"
+	[[ $VM_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "VM_TIMEOUT must be a positive number of seconds"
+	[[ $HANG_SECS =~ ^[1-9][0-9]*$ ]] && [ "$HANG_SECS" -ge 20 ] ||
+		die "HANG_SECS must be a number of seconds, at least 20 (the heartbeat is every 10 s)"
+	[[ $only =~ ^([A-Za-z0-9_]+(,[A-Za-z0-9_]+)*)?$ ]] ||
+		die "VMTEST_ONLY must be a comma-separated list of test programs ($(test_programs_text))"
+	for name in ${only//,/ }; do
+		test_program_table | awk -v name="$name" '$1 == name { found = 1 } END { exit !found }' ||
+			die "VMTEST_ONLY: no test program '$name' ($(test_programs_text))"
+	done
+	[[ ${VM_APPEND:-} =~ ^([A-Za-z][A-Za-z0-9_.]*=[A-Za-z0-9_.,]+( |$))*$ ]] ||
+		die "VM_APPEND must be NAME=VALUE words (no spaces or quotes in values)"
+	[[ ${VM_ICOUNT:-} =~ ^([0-9]|10)?$ ]] || die "VM_ICOUNT must be a shift of 0..10, not '$VM_ICOUNT'"
+	[[ $KVM =~ ^(auto|0)$ ]] || die "KVM must be auto or 0, not '$KVM'"
+	for name in STRESS_SECS DEBUG_STRESS_SECS; do
+		[[ ${!name} =~ ^[1-9][0-9]*$ ]] && [ "${!name}" -le 1500 ] ||
+			die "$name (the stress test's seconds per variant) must be 1..1500, not '${!name}'"
+	done
+}
+
+if [ "${1:-}" = --check-knobs ]; then
+	check_knobs
+	exit 0
+fi
+variant=${1:?usage: boot.sh VARIANT, or boot.sh --check-knobs}
+check_variant "$variant"
+check_knobs
+LOG_TAG=$BASE/$variant
 exclude='' guest_env=''
 # Upstream's epoll_wakeup_test races on a slow kernel: epoll58 wakes two
 # threads polling one epoll instance with two back-to-back writes and wants
@@ -50,7 +95,7 @@ exclude='' guest_env=''
 # own tests get no second chance.
 retry=epoll_wakeup_test
 if [ "$variant" = debug ]; then
-	stress_secs=${DEBUG_STRESS_SECS:-60}
+	stress_secs=$DEBUG_STRESS_SECS
 	# epoll65 makes 6.4 million non-blocking epoll_wait() calls (64
 	# threads, 100000 each): it never sleeps, so it never reaches the
 	# series' code, and under KASAN and lockdep in TCG it does not finish
@@ -63,7 +108,7 @@ if [ "$variant" = debug ]; then
 	# connections/s).
 	guest_env="NGINX_ROWS=nginx_shim SEQUENTIAL_CONN=16 CONCURRENT_CONN=100"
 else
-	stress_secs=${STRESS_SECS:-10}
+	stress_secs=$STRESS_SECS
 fi
 kernel=$BASE_DIR/$variant/obj/arch/x86/boot/bzImage
 initrd=${INITRAMFS:-$BASE_DIR/initramfs.cpio.gz}
@@ -73,17 +118,6 @@ case ${serial##*/} in
 serial.log) results=${serial%serial.log}results.log ;;
 *) results=${serial%.log}.results ;;
 esac
-
-[[ $SMP =~ ^[1-9][0-9]*$ ]] || die "SMP must be a positive number, not '$SMP'"
-[[ $VM_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "VM_TIMEOUT must be a positive number of seconds"
-[[ $HANG_SECS =~ ^[1-9][0-9]*$ ]] && [ "$HANG_SECS" -ge 20 ] ||
-	die "HANG_SECS must be a number of seconds, at least 20 (the heartbeat is every 10 s)"
-[[ ${VMTEST_ONLY:-} =~ ^[A-Za-z0-9_,]*$ ]] || die "VMTEST_ONLY must be a comma-separated list of test names"
-[[ ${VM_APPEND:-} =~ ^([A-Za-z][A-Za-z0-9_.]*=[A-Za-z0-9_.,]+( |$))*$ ]] ||
-	die "VM_APPEND must be NAME=VALUE words (no spaces or quotes in values)"
-[[ ${VM_ICOUNT:-} =~ ^([0-9]|10)?$ ]] || die "VM_ICOUNT must be a shift of 0..10, not '$VM_ICOUNT'"
-[[ $stress_secs =~ ^[1-9][0-9]*$ ]] && [ "$stress_secs" -le 1500 ] ||
-	die "STRESS_SECS and DEBUG_STRESS_SECS must be 1..1500 seconds, not '$stress_secs'"
 [ -f "$kernel" ] || die "$kernel missing: build it first (scripts/build-kernel.sh $variant)"
 [ -f "$initrd" ] || die "$initrd missing: run qemu/mkinitramfs.sh"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (make deps)"
@@ -102,7 +136,7 @@ kvm_works() {
 accel=tcg
 cpu=max
 # The instruction counter is TCG's alone.
-if [ -z "${VM_ICOUNT:-}" ] && [ "${KVM:-auto}" != 0 ] && kvm_works; then
+if [ -z "${VM_ICOUNT:-}" ] && [ "$KVM" != 0 ] && kvm_works; then
 	accel=kvm
 	cpu=host
 fi

@@ -10,9 +10,12 @@
 #   busybox, qemu/init, qemu/bench-guest.sh and qemu/bench-acceptlab.sh as
 #   its tests, a static perf (scripts/build-perf.sh), acceptlab,
 #   epoll_pingpong, and nginx as above with qemu/nginx-ktap.sh.
+# The programs of /tests are listed in qemu/test-programs.sh.
 LOG_TAG=initramfs
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/../scripts/lib.sh"
+# shellcheck source=qemu/test-programs.sh
+source "$REPO/qemu/test-programs.sh"
 kind=${1:-test}
 case $kind in
 test) root=$BASE_DIR/initramfs out=$BASE_DIR/initramfs.cpio.gz ;;
@@ -94,45 +97,56 @@ add_nginx() {
 	echo "root:x:0:" >"$root/etc/group"
 }
 
+# add_tests: the programs of /tests for this kind, as
+# qemu/test-programs.sh lists them.
+add_tests() {
+	local name k from
+	while read -r name k from; do
+		[ "$k" = "$kind" ] || continue
+		case $from in
+		selftests/*) selftest "$name" "$REPO/$from" ;;
+		upstream) upstream_wakeup_test "$name" ;;
+		*) install -m 755 "$REPO/$from" "$root/tests/$name" ;;
+		esac
+	done < <(test_program_table)
+}
+
+# selftest NAME SOURCE: a test of selftests/, static.  The stress test's
+# io_uring worker uses liburing; the others ignore it.
+selftest() {
+	log "building $1 (static)"
+	gcc -static -O2 -Wall -Werror -Wno-clobbered \
+		-I"$epoll_dir" -o "$root/tests/$1" "$2" \
+		-luring -lpthread
+}
+
+# upstream_wakeup_test NAME: upstream's epoll tests, built as its Makefile does
+# (no -Wall), plus -I for the harness (7.2 includes it as
+# "kselftest_harness.h", 6.12 as "../../kselftest_harness.h").  Unchanged
+# but for the harness's limit per test, 30 s, meant for real hardware:
+# under TCG, epoll65 (64 threads, 6.4 million epoll_wait() calls) takes
+# about 20 s on the plain kernels and more than 30 s with KASAN and
+# lockdep.  The wrapper includes the harness first (it is include-guarded),
+# then redefines the limit the tests' TEST() macros expand to.
+upstream_wakeup_test() {
+	log "building upstream epoll_wakeup_test (static, ${UPSTREAM_TEST_TIMEOUT}s per test)"
+	local wrapper=$BASE_DIR/epoll_wakeup_test.c
+	printf '#include "kselftest_harness.h"\n#undef TEST_TIMEOUT_DEFAULT\n#define TEST_TIMEOUT_DEFAULT %s\n#include "%s"\n' \
+		"$UPSTREAM_TEST_TIMEOUT" "$epoll_dir/epoll_wakeup_test.c" >"$wrapper"
+	gcc -static -O2 -I"$harness_dir" -o "$root/tests/$1" "$wrapper" -lpthread
+}
+
+add_tests
 if [ "$kind" = bench ]; then
 	perf=$BASE_DIR/perf/perf
 	[ -x "$perf" ] || die "$perf missing: run scripts/build-perf.sh first"
 	install -m 755 "$perf" "$root/bin/perf"
-	install -m 755 "$REPO/qemu/bench-guest.sh" "$root/tests/bench"
-	install -m 755 "$REPO/qemu/bench-acceptlab.sh" "$root/tests/bench_acceptlab"
 	static acceptlab epoll_pingpong
 	add_nginx
 	# Not in /tests: bench_acceptlab runs its clogged rows.
 	install -m 755 "$REPO/qemu/nginx-ktap.sh" "$root/bin/nginx-ktap"
-	pack
-	exit 0
+else
+	static acceptlab
+	add_nginx
 fi
-
-# The stress test's io_uring worker uses liburing; the others ignore it.
-for src in "$REPO"/selftests/*.c; do
-	name=$(basename "$src" .c)
-	log "building $name (static)"
-	gcc -static -O2 -Wall -Werror -Wno-clobbered \
-		-I"$epoll_dir" -o "$root/tests/$name" "$src" \
-		-luring -lpthread
-done
-# Upstream's epoll tests, built as its Makefile does (no -Wall), plus -I for
-# the harness (7.2 includes it as "kselftest_harness.h", 6.12 as
-# "../../kselftest_harness.h").  Unchanged but for the harness's limit per
-# test, 30 s, meant for real hardware: under TCG, epoll65 (64 threads,
-# 6.4 million epoll_wait() calls) takes about 20 s on the plain kernels and
-# more than 30 s with KASAN and lockdep.  The wrapper includes the harness
-# first (it is include-guarded), then redefines the limit the tests' TEST()
-# macros expand to.
-log "building upstream epoll_wakeup_test (static, ${UPSTREAM_TEST_TIMEOUT}s per test)"
-wrapper=$BASE_DIR/epoll_wakeup_test.c
-printf '#include "kselftest_harness.h"\n#undef TEST_TIMEOUT_DEFAULT\n#define TEST_TIMEOUT_DEFAULT %s\n#include "%s"\n' \
-	"$UPSTREAM_TEST_TIMEOUT" "$epoll_dir/epoll_wakeup_test.c" >"$wrapper"
-gcc -static -O2 -I"$harness_dir" -o "$root/tests/epoll_wakeup_test" "$wrapper" -lpthread
-
-static acceptlab
-install -m 755 "$REPO/qemu/acceptlab-ktap.sh" "$root/tests/acceptlab_models"
-
-add_nginx
-install -m 755 "$REPO/qemu/nginx-ktap.sh" "$root/tests/nginx"
 pack
