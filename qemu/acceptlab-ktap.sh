@@ -4,6 +4,8 @@
 # with a "# distribution" line per run for the before/after table.  A model
 # the kernel lacks is a SKIP with acceptlab's reason; any other failure is
 # "not ok".
+# shellcheck source=scripts/help.sh
+case ${1:-} in -h | --help) . "$(dirname "$0")/../scripts/help.sh" ;; esac
 set -- blocking poll epoll epoll_exclusive epoll_roundrobin epoll_shared \
 	epoll_shared_fifo reuseport reuseport_cbpf reuseport_ebpf_rr uring \
 	uring_multishot uring_multishot_roundrobin

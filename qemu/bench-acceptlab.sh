@@ -43,6 +43,8 @@
 # BENCH_ACCEPTLAB=0 skips all of it (the boot runs only the perf
 # benchmarks); BENCH_EXPERIMENTS (idle,scaling,latency,restart,idleconn,
 # nginx) picks some; BENCH_TW_BUCKETS is tcp_max_tw_buckets (below).
+# shellcheck source=scripts/help.sh
+case ${1:-} in -h | --help) . "$(dirname "$0")/../scripts/help.sh" ;; esac
 [ "${BENCH_ACCEPTLAB:-1}" = 1 ] || exit 0
 acceptlab=/bin/acceptlab
 workers_list=$(echo "${BENCH_WORKERS:-2,4,8,16,32,64}" | tr ',' ' ')

@@ -11,6 +11,8 @@
 # (userspace/bench/) is for epoll wakeups what "sched pipe" is for pipes.
 # BENCH_PERF=0 prints only what describes the boot (the acceptlab sweeps'
 # boots).
+# shellcheck source=scripts/help.sh
+case ${1:-} in -h | --help) . "$(dirname "$0")/../scripts/help.sh" ;; esac
 pipe_loops=${BENCH_PIPE_LOOPS:-20000}
 msg_loops=${BENCH_MSG_LOOPS:-20}
 epoll_secs=${BENCH_EPOLL_SECS:-3}

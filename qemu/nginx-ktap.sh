@@ -26,6 +26,8 @@
 # NGINX_ROWS=a,b runs only those rows.  The paths can be set to run it on
 # a host: NGINX_BIN, PRELOAD_DIR (the three preload libraries), NGINX_DIR
 # (scratch), NGINX_PORT; acceptlab is taken from PATH.
+# shellcheck source=scripts/help.sh
+case ${1:-} in -h | --help) . "$(dirname "$0")/../scripts/help.sh" ;; esac
 NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
 PRELOAD_DIR=${PRELOAD_DIR:-/lib/epoll-rr}
 NGINX_DIR=${NGINX_DIR:-/tmp/nginx}

@@ -393,3 +393,8 @@ def cover_lines(doc):
             "With one clogged worker, p99 latency of EPOLLROUNDROBIN over "
             f"SO_REUSEPORT: {fmt_spread(t['p99_ratio'], '.3f')}.", 72)]
     return out
+
+
+if __name__ == "__main__":
+    import helpdoc
+    helpdoc.on_help(__doc__)

@@ -241,3 +241,8 @@ def charts(doc, out, run=None):
                 "set yrange [0:*]\nset key outside right\n"
                 "set title 'Reply rate against idle connections, patched kernel'\n"
                 f"plot {plots}\n", run)
+
+
+if __name__ == "__main__":
+    import helpdoc
+    helpdoc.on_help(__doc__)

@@ -76,3 +76,8 @@ def markdown(doc):
                    f"{fmt_spread(r['p99_ms'], '.1f')} | "
                    f"{fmt_spread(r['p99_over_stock'], '.2f')} |")
     return out
+
+
+if __name__ == "__main__":
+    import helpdoc
+    helpdoc.on_help(__doc__)

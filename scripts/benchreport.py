@@ -297,7 +297,8 @@ def cover(doc):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="directory for bench.json and report.md")
     ap.add_argument("--command", default="make bench", help="the command line, for the report")
     ap.add_argument("--acceptlab", help="acceptlab binary, for the latency CDFs "

@@ -246,4 +246,6 @@ class ResultsPort(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    import helpdoc
+    helpdoc.on_help(__doc__)
     unittest.main()

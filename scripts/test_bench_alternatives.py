@@ -128,4 +128,6 @@ class Ebpf(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    import helpdoc
+    helpdoc.on_help(__doc__)
     unittest.main()

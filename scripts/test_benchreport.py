@@ -166,4 +166,6 @@ class Nginx(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    import helpdoc
+    helpdoc.on_help(__doc__)
     unittest.main()

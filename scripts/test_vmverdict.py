@@ -604,4 +604,6 @@ class NginxTest(unittest.TestCase):
         self.assertIn("nginx: nginx_stock: not ok", out)
 
 if __name__ == "__main__":
+    import helpdoc
+    helpdoc.on_help(__doc__)
     unittest.main()

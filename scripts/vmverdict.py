@@ -390,7 +390,8 @@ class OneLineErrors(argparse.ArgumentParser):
 
 
 def main(argv=None):
-    ap = OneLineErrors(description=__doc__.split("\n")[0])
+    ap = OneLineErrors(description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--smp", type=int, required=True,
                     help="CPUs each guest must see")
     ap.add_argument("--json", help="write the results to this file")
