@@ -16,8 +16,9 @@
 # A guest that hangs is killed after VM_TIMEOUT seconds; the verdict then
 # reports it as incomplete.
 # A guest that prints no results for HANG_SECS (default 60; /init prints a
-# heartbeat every 10 s) is frozen, e.g. every CPU spinning with interrupts
-# off, where no in-guest detector can report: it is killed at once.
+# heartbeat every 10 s), or before /init's first result no console line,
+# is frozen, e.g. every CPU spinning with interrupts off, where no in-guest
+# detector can report: it is killed at once.
 # The stress test runs STRESS_SECS per variant (default 10), or
 # DEBUG_STRESS_SECS on the debug kernel (default 60).  VMTEST_ONLY=a,b runs
 # only those test programs (their names: the end of --help); INITRAMFS
@@ -146,18 +147,25 @@ hung=$BASE_DIR/$variant/hung
 rm -f "$pidfile" "$hung"
 
 # watch_output: kill QEMU once the results file, where the heartbeat goes,
-# stops growing for HANG_SECS.
+# stops growing for HANG_SECS; until /init's first line there, while the
+# kernel boots, once the console stops growing.
 watch_output() {
-	local size last=-1 idle=0
+	local file size last=-1 idle=0
 	while sleep 5; do
-		size=$(stat -c %s "$results" 2>/dev/null || echo 0)
+		file=$serial
+		[ ! -s "$results" ] || file=$results
+		size=$file:$(stat -c %s "$file" 2>/dev/null || echo 0)
 		if [ "$size" != "$last" ]; then
 			last=$size idle=0
 			continue
 		fi
 		idle=$((idle + 5))
 		if [ "$idle" -ge "$HANG_SECS" ] && [ -f "$pidfile" ]; then
-			touch "$hung"
+			if [ "$file" = "$results" ]; then
+				echo "no results from the guest for ${HANG_SECS}s (the heartbeat stopped)" >"$hung"
+			else
+				echo "no console output from the booting guest for ${HANG_SECS}s" >"$hung"
+			fi
 			kill "$(cat "$pidfile")" 2>/dev/null
 			return
 		fi
@@ -197,8 +205,8 @@ set -e
 host_cpu=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -n1 | tr -s ' ' '_')
 echo "vmtest: qemu accel=$accel smp=$SMP mem=$VM_MEM${VM_ICOUNT:+ icount_shift=$VM_ICOUNT} host_cpus=$(nproc) host_cpu=${host_cpu:-unknown}" >>"$results"
 if [ -f "$hung" ]; then
-	echo "vmtest: host: no results from the guest for ${HANG_SECS}s: killed as hung" >>"$results"
-	log "no results from the guest for ${HANG_SECS}s: killed as hung"
+	echo "vmtest: host: $(cat "$hung"): killed as hung" >>"$results"
+	log "$(cat "$hung"): killed as hung"
 elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	log "VM timed out after ${VM_TIMEOUT}s and was killed"
 elif [ "$rc" != 0 ]; then
