@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # build-kernel.sh VARIANT: configure and build $BUILD_DIR/$BASE/VARIANT/obj/bzImage
-# out of tree: tinyconfig + qemu/kernel.config, from $BUILD_DIR/$BASE/VARIANT/src.
+# out of tree: tinyconfig + qemu/kernel.config + qemu/kernel-$BASE.config (the
+# options whose symbols differ between bases), from $BUILD_DIR/$BASE/VARIANT/src.
 # The "debug" variant builds the patched tree with qemu/debug.config and
 # qemu/debug-$BASE.config on top (lockdep, KASAN, list and object debugging,
 # lockup detectors).  The "bisect" variant (scripts/series.sh bisect) uses
@@ -17,7 +18,7 @@ check_variant "$variant"
 LOG_TAG=$BASE/$variant
 src=$BASE_DIR/$variant/src
 obj=$BASE_DIR/$variant/obj
-fragments=("$REPO/qemu/kernel.config")
+fragments=("$REPO/qemu/kernel.config" "$REPO/qemu/kernel-$BASE.config")
 buildlog=$BASE_DIR/$variant/build.log
 # Kernel release suffix; also keeps setlocalversion from appending "+".
 case $variant in
