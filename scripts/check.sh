@@ -171,6 +171,8 @@ run "kernel-trees.sh error handling" "$REPO/scripts/test_kernel_trees.sh"
 run "kernel image cache" "$REPO/scripts/test_kernel_cache.sh"
 run "per-patch builds (bisect)" "$REPO/scripts/test_bisect.sh"
 run "shellcheck of every shell script" "$REPO/scripts/shellcheck.sh"
+run "--help of every entry point, with no side effect" "$REPO/scripts/test_help.sh"
+run "the documented knobs are the knobs the scripts read" "$REPO/scripts/test_knobs.sh"
 run "export refuses bad input" "$REPO/scripts/test_export.sh" refusals
 run "scripts refuse bad input" "$REPO/scripts/test_cli_errors.sh"
 for b in $check_bases; do

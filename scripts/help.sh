@@ -5,7 +5,7 @@
 case ${1:-} in
 -h | --help)
 	awk 'NR == 1 && /^#!/ { next }
-		/^# shellcheck / { next }
+		/^# (shellcheck |SPDX-License-Identifier:)/ { next }
 		!/^#/ { exit }
 		{ sub(/^# ?/, ""); print }' "$0"
 	exit 0

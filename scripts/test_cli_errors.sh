@@ -4,6 +4,8 @@
 # install or boot starts.  (acceptlab's own cases are in
 # userspace/tests/cli_test.sh, kernel-trees.sh's in test_kernel_trees.sh.)
 set -uo pipefail
+# shellcheck source=scripts/help.sh
+source "$(dirname "$0")/help.sh"
 repo=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
