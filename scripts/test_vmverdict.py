@@ -505,6 +505,8 @@ class ChannelTest(unittest.TestCase):
         self.assertIn("patched: no guest error: on the console: no serial port "
                       "/dev/ttyS1", out)
         self.assertIn("no test program ran", out)
+        # The error says why; no guess at an old initramfs.
+        self.assertNotIn("an initramfs older", out)
 
     def test_guest_error_among_the_results_fails(self):
         bad = GOOD_PATCHED.replace(

@@ -201,7 +201,7 @@ def judge(kernel, log, smp, verdict):
     def check(name, ok, detail=""):
         verdict.add(kernel, name, "pass" if ok else "fail", detail)
 
-    stale = [] if log["release"] or not log["console_has_results"] else [
+    stale = [] if log["release"] or log["errors"] or not log["console_has_results"] else [
         "the results are on the console: an initramfs older than qemu/init's "
         "results port? (qemu/mkinitramfs.sh)"]
     check("guest finished", log["finished"],
