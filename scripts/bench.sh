@@ -93,6 +93,8 @@ log "$reps repetitions of baseline and patched, $sweeps acceptlab sweeps: about"
 	"$(((2 * reps * per_boot + sweeps * per_sweep) / 60 + 1)) minutes of boots, after the builds"
 
 step "kernel trees, kernels, perf, bench initramfs"
+# The VM knobs first: a typo fails before anything is installed or built.
+"$REPO/qemu/boot.sh" --check-knobs
 "$REPO/scripts/deps.sh" kernel vm bench
 "$REPO/scripts/kernel-trees.sh"
 "$REPO/scripts/build-kernel.sh" baseline

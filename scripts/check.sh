@@ -33,6 +33,8 @@ check_bases=$BASES
 [ -z "$KERNEL_SRC" ] || check_bases=$BASE
 
 start=$(date +%s)
+# The VM knobs first: a typo fails before anything is installed or built.
+"$REPO/qemu/boot.sh" --check-knobs
 "$REPO/scripts/deps.sh"
 
 passed=0 failed=0 skipped=0 failures=()

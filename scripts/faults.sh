@@ -31,6 +31,8 @@ for name; do
 done
 
 start=$(date +%s)
+# The VM knobs first: a typo fails before anything is installed or built.
+"$REPO/qemu/boot.sh" --check-knobs
 "$REPO/scripts/deps.sh" kernel vm
 # The tests do not change with the fault: one initramfs serves every run.
 "$REPO/scripts/kernel-trees.sh"
@@ -51,6 +53,7 @@ for name; do
 		VMTEST_ONLY=epoll_rr_stress_test "$REPO/qemu/boot.sh" debug
 	serial=$fault_base/$name.serial.log
 	mv "$fault_base/debug/serial.log" "$serial"
+	mv "$fault_base/debug/results.log" "$fault_base/$name.serial.results"
 	set +e
 	python3 "$REPO/scripts/vmverdict.py" --smp "$SMP" debug="$serial" \
 		> "$fault_base/$name.verdict"

@@ -90,6 +90,16 @@ chmod +x "$tmp/bin/dpkg-query" "$tmp/bin/id"
 for tool in grep dirname nproc; do
 	ln -s "$(command -v "$tool")" "$tmp/bin/$tool"
 done
+expect "boot.sh --check-knobs: a test name that is none" "VMTEST_ONLY: no test program 'epoll_rr_tst'" \
+	env VMTEST_ONLY=epoll_rr_tst "$q/boot.sh" --check-knobs
+expect "boot.sh --check-knobs: KVM=1" "KVM must be auto or 0" env KVM=1 "$q/boot.sh" --check-knobs
+expect "vmtest.sh: a bad knob before anything else" "SMP must be a positive number" \
+	env SMP=0 "$s/vmtest.sh"
+expect "check.sh: a bad knob before anything else" "VM_TIMEOUT must be a positive number" \
+	env VM_TIMEOUT=10m "$s/check.sh"
+: >"$tmp/console.log"
+expect "vmverdict.py: a console log without its results" "cannot read $tmp/console.results" \
+	python3 "$s/vmverdict.py" --smp 4 patched="$tmp/console.log"
 expect "deps.sh without root or sudo" "missing packages \(.*\) and neither root nor sudo" \
 	env PATH="$tmp/bin" "$BASH" "$s/deps.sh"
 

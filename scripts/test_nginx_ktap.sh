@@ -41,7 +41,8 @@ verdict() {
 		cat "$tmp/$1.log"
 		echo "vmtest: exit nginx rc=0"
 		echo "vmtest: end"
-	} >"$tmp/serial.log"
+	} >"$tmp/results.log"
+	: >"$tmp/serial.log"
 	python3 "$REPO/scripts/vmverdict.py" --smp "$(nproc)" baseline="$tmp/serial.log" \
 		>"$tmp/verdict" && grep -q '^nginx_noreorder .*run 16,' "$tmp/verdict" && return
 	sed 's/^/# /' "$tmp/verdict" | tail -n 20

@@ -24,6 +24,10 @@ for v in $kernels; do
 	check_variant "$v"
 done
 
+# Every VM knob, before anything is installed or built: a typo fails now,
+# not half an hour in.
+"$REPO/qemu/boot.sh" --check-knobs
+
 start=$(date +%s)
 step() {
 	log "== $BASE: $* ($(elapsed "$start"))"
@@ -62,5 +66,5 @@ python3 "$REPO/scripts/vmverdict.py" --smp "$SMP" --base "$BASE" \
 	--json "$BASE_DIR/results.json" "${logs[@]}"
 rc=$?
 set -e
-log "done in $(elapsed "$start"); serial logs in $BASE_DIR/<kernel>/serial.log, results in $BASE_DIR/results.json"
+log "done in $(elapsed "$start"); console and results logs in $BASE_DIR/<kernel>/{serial,results}.log, verdict in $BASE_DIR/results.json"
 exit $rc
