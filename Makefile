@@ -29,8 +29,8 @@
 
 SHELL := /bin/bash
 BUILD_DIR ?= $(CURDIR)/build
-# The maintained bases, from their one definition in scripts/lib.sh.
-BASES := $(shell sed -n 's/^BASES="\(.*\)"$$/\1/p' scripts/lib.sh)
+# The maintained bases, from their one definition in scripts/lib/lib.sh.
+BASES := $(shell sed -n 's/^BASES="\(.*\)"$$/\1/p' scripts/lib/lib.sh)
 export BASE BUILD_DIR KERNEL_SRC SMP VM_TIMEOUT VM_MEM KVM JOBS DEBUG_KERNEL \
 	STRESS_SECS DEBUG_STRESS_SECS EXPORT_DIR REVISION KERNEL_PKG QUICK BENCH_REPS BENCH_SWEEPS BENCH_ICOUNT \
 	BENCH_EXPERIMENTS
@@ -68,22 +68,22 @@ deps:
 
 trees:
 	scripts/deps.sh kernel
-	scripts/kernel-trees.sh
+	scripts/lib/kernel-trees.sh
 
 kernels: trees
-	scripts/build-kernel.sh baseline
-	scripts/build-kernel.sh patched
+	scripts/lib/build-kernel.sh baseline
+	scripts/lib/build-kernel.sh patched
 
 initramfs: trees
 	scripts/deps.sh vm
-	qemu/mkinitramfs.sh
+	qemu/host/mkinitramfs.sh
 
 # Rewrite the selftest patch of every base from selftests/ after editing
 # the test.
 series-sync:
 	scripts/deps.sh kernel
 	set -e; for b in $(BASES); do \
-		BASE=$$b TREES=patched scripts/kernel-trees.sh; \
+		BASE=$$b TREES=patched scripts/lib/kernel-trees.sh; \
 		BASE=$$b scripts/series.sh sync-selftest; \
 	done
 
@@ -99,9 +99,9 @@ bisect: trees
 
 unit:
 	scripts/deps.sh kernel userspace
-	python3 -m unittest discover -s scripts -p 'test_*.py'
-	scripts/test_kernel_trees.sh
-	scripts/test_cli_errors.sh
+	python3 -m unittest discover -s scripts/reports -p 'test_*.py'
+	scripts/tests/test_kernel_trees.sh
+	scripts/tests/test_cli_errors.sh
 	cmake -S . -B $(BUILD_DIR)/userspace -DEPOLL_RR_WERROR=ON && \
 		cmake --build $(BUILD_DIR)/userspace
 	ctest --test-dir $(BUILD_DIR)/userspace --output-on-failure

@@ -4,23 +4,23 @@
 # same tree and the bench initramfs, then boots the two kernels by turns,
 # BENCH_REPS times each (default 5; QUICK=1: once, with small sizes), and
 # runs "perf bench" sched pipe, sched messaging, epoll wait, epoll ctl and
-# epoll_pingpong in each boot (qemu/bench-guest.sh), on QEMU's
+# epoll_pingpong in each boot (qemu/guest/bench-guest.sh), on QEMU's
 # instruction counter unless BENCH_ICOUNT=0; then boots the patched kernel
 # BENCH_SWEEPS times (default 3) for acceptlab's idle, scaling, latency,
 # restart and idle-connection experiments and nginx with a clogged worker
-# (qemu/bench-acceptlab.sh).  Under TCG only ratios of runs on one host
+# (qemu/guest/bench-acceptlab.sh).  Under TCG only ratios of runs on one host
 # mean anything:
-# scripts/benchreport.py reports the patched/baseline speed ratio of each
+# scripts/reports/benchreport.py reports the patched/baseline speed ratio of each
 # repetition, median and spread, in $BUILD_DIR/bench/report.md and
 # bench.json.  Exit 1 if the report is partial (a failed benchmark, a boot
 # that did not finish).
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/lib.sh
+source "$(dirname "$0")/lib/lib.sh"
 LOG_TAG=bench
 QUICK=${QUICK:-0}
 [[ $QUICK =~ ^[01]$ ]] || die "QUICK must be 0 or 1, not '$QUICK'"
-# Sizes go to the guest on the kernel command line (qemu/bench-guest.sh,
-# qemu/bench-acceptlab.sh); per_boot and per_sweep are the seconds a perf
+# Sizes go to the guest on the kernel command line (qemu/guest/bench-guest.sh,
+# qemu/guest/bench-acceptlab.sh); per_boot and per_sweep are the seconds a perf
 # boot (per_icount_boot on the instruction counter) and a sweep's boot
 # took here (2-core host, TCG), for the estimate.
 if [ "$QUICK" = 1 ]; then
@@ -44,7 +44,7 @@ fi
 # The acceptlab sweeps run on the patched kernel (its models need the
 # flags), in boots of their own: 3, or 1 with QUICK=1.
 [[ $sweeps =~ ^[0-9]$ ]] || die "BENCH_SWEEPS must be 0..9, not '$sweeps'"
-# Some of the sweep's experiments only (qemu/bench-acceptlab.sh); the
+# Some of the sweep's experiments only (qemu/guest/bench-acceptlab.sh); the
 # cover letter's figures need them all.
 experiments=${BENCH_EXPERIMENTS:-}
 [[ -z $experiments || $experiments =~ ^((idle|scaling|latency|restart|idleconn|nginx),)*(idle|scaling|latency|restart|idleconn|nginx)$ ]] ||
@@ -60,7 +60,7 @@ clock=tsc=reliable
 khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
 [ -z "$khz" ] || clock+=" tsc_early_khz=$khz"
 # The perf boots run on QEMU's instruction counter (BENCH_ICOUNT=1, the
-# default but for QUICK=1; qemu/boot.sh VM_ICOUNT, shift 0: 1 ns per
+# default but for QUICK=1; qemu/host/boot.sh VM_ICOUNT, shift 0: 1 ns per
 # instruction, so the TSC counts guest instructions), where a busy host
 # slows them but does not change their figures, and a ratio resolves the
 # 1% goal: sched pipe 0.143 s of guest time in each of three boots of one
@@ -68,7 +68,7 @@ khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
 # 0.147 to 0.151 s (0.316 to 0.499), epoll ctl 43893 to 44437 ops/s (17322
 # to 21419).  The figure counts instructions, not cache misses or lock
 # contention: what an added test and branch cost.  epoll wait is not judged
-# (scripts/benchreport.py NOT_JUDGED): its writer paces itself with
+# (scripts/reports/benchreport.py NOT_JUDGED): its writer paces itself with
 # nanosleep(), and on the instruction counter interrupts land where QEMU's
 # translated blocks end, so its figure follows the kernel's code layout and
 # varies between boots of one kernel: baseline 11453 to 21598 ops/s in 8
@@ -94,13 +94,13 @@ log "$reps repetitions of baseline and patched, $sweeps acceptlab sweeps: about"
 
 step "kernel trees, kernels, perf, bench initramfs"
 # The VM knobs first: a typo fails before anything is installed or built.
-"$REPO/qemu/boot.sh" --check-knobs
+"$REPO/qemu/host/boot.sh" --check-knobs
 "$REPO/scripts/deps.sh" kernel vm bench
-"$REPO/scripts/kernel-trees.sh"
-"$REPO/scripts/build-kernel.sh" baseline
-"$REPO/scripts/build-kernel.sh" patched
-"$REPO/scripts/build-perf.sh"
-"$REPO/qemu/mkinitramfs.sh" bench
+"$REPO/scripts/lib/kernel-trees.sh"
+"$REPO/scripts/lib/build-kernel.sh" baseline
+"$REPO/scripts/lib/build-kernel.sh" patched
+"$REPO/scripts/lib/build-perf.sh"
+"$REPO/qemu/host/mkinitramfs.sh" bench
 
 rm -rf "$logs" "$out/report.md" "$out/bench.json"
 mkdir -p "$logs"
@@ -114,7 +114,7 @@ for rep in $(seq "$reps"); do
 	for v in $order; do
 		step "repetition $rep/$reps: $v kernel (perf bench)"
 		env INITRAMFS="$BASE_DIR/bench-initramfs.cpio.gz" SERIAL_LOG="$logs/perf-$v-$rep.log" \
-			"${perf_vm[@]}" VM_TIMEOUT="${VM_TIMEOUT:-1800}" "$REPO/qemu/boot.sh" "$v" ||
+			"${perf_vm[@]}" VM_TIMEOUT="${VM_TIMEOUT:-1800}" "$REPO/qemu/host/boot.sh" "$v" ||
 			log "the $v kernel's boot failed; the report will be partial"
 	done
 done
@@ -122,7 +122,7 @@ for s in $(seq "$sweeps"); do
 	step "acceptlab sweep $s/$sweeps: patched kernel"
 	INITRAMFS=$BASE_DIR/bench-initramfs.cpio.gz SERIAL_LOG=$logs/sweep-$s.log \
 		VM_APPEND="$clock BENCH_PERF=0 BENCH_ACCEPTLAB=1${sweep:+ $sweep}" \
-		VM_TIMEOUT=${VM_TIMEOUT:-1800} "$REPO/qemu/boot.sh" patched ||
+		VM_TIMEOUT=${VM_TIMEOUT:-1800} "$REPO/qemu/host/boot.sh" patched ||
 		log "the sweep's boot failed; the report will be partial"
 done
 
@@ -134,7 +134,7 @@ rc=0
 cover=()
 [ "$QUICK" = 1 ] || [ -n "$experiments" ] || cover=(--cover "$BASE_DIR/bench.txt")
 shopt -s nullglob
-python3 "$REPO/scripts/benchreport.py" --out "$out" "${cover[@]}" \
+python3 "$REPO/scripts/reports/benchreport.py" --out "$out" "${cover[@]}" \
 	--acceptlab "$BUILD_DIR/userspace-static/userspace/acceptlab" \
 	--command "$(if [ "$QUICK" = 1 ]; then echo "make bench QUICK=1"; else echo make bench; fi) (BASE=$BASE, BENCH_REPS=$reps${experiments:+, BENCH_EXPERIMENTS=$experiments})" \
 	"$logs"/perf-*.log "$logs"/sweep-*.log || rc=$?

@@ -14,7 +14,7 @@
 #   building in the background), then the VM run
 #   (scripts/vmtest.sh) of the baseline, patched and debug kernels with the
 #   debug kernel's stress run, then an export of the posting from that run
-#   (scripts/test_export.sh posting: as a test submitter, to a scratch
+#   (scripts/tests/test_export.sh posting: as a test submitter, to a scratch
 #   directory) and its checks against broken copies;
 #   on the older bases: the VM run of the patched kernel;
 #   then make bench QUICK=1 on the newest base (scripts/bench.sh).
@@ -22,8 +22,8 @@
 # per-patch builds, DEBUG_KERNEL=0 the debug kernel; CHECK_FAULTS=1 adds
 # scripts/faults.sh on the newest base (about 4 min per fault).
 LOG_TAG=check
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/lib.sh
+source "$(dirname "$0")/lib/lib.sh"
 export DEBUG_KERNEL=${DEBUG_KERNEL:-1}
 # Half of vmtest.sh's 60 s, to fit CI's time: scripts/faults.sh shows that
 # 30 s per variant catches every injected fault; "make stress" runs 300 s.
@@ -34,7 +34,7 @@ check_bases=$BASES
 
 start=$(date +%s)
 # The VM knobs first: a typo fails before anything is installed or built.
-"$REPO/qemu/boot.sh" --check-knobs
+"$REPO/qemu/host/boot.sh" --check-knobs
 "$REPO/scripts/deps.sh"
 
 passed=0 failed=0 skipped=0 failures=()
@@ -90,7 +90,7 @@ run() {
 
 # The tests run on the Release build, with warnings as errors; the Debug
 # build only has to compile, also without a warning.  (The static acceptlab
-# of the VM runs, qemu/mkinitramfs.sh, takes EPOLL_RR_WERROR too.)
+# of the VM runs, qemu/host/mkinitramfs.sh, takes EPOLL_RR_WERROR too.)
 export EPOLL_RR_WERROR=ON
 ctest_userspace() {
 	local type
@@ -143,7 +143,7 @@ bench_base=
 case " $check_bases " in *" $newest "*) bench_base=$newest ;; esac
 
 run "verdict parser unit tests" \
-	python3 -m unittest discover -s "$REPO/scripts" -p 'test_*.py'
+	python3 -m unittest discover -s "$REPO/scripts/reports" -p 'test_*.py'
 # The series applies on every base: first, so that a broken series shows
 # early.  The older bases run the patched kernel only, so need no baseline
 # tree.  The bases at once: each is mostly one CPU's work (xz, git add).
@@ -153,14 +153,14 @@ log "preparing the kernel trees of $check_bases at once"
 for b in $check_bases; do
 	trees=patched
 	[ "$b" != "$newest" ] || trees="baseline patched"
-	env BASE="$b" TREES="$trees" "$REPO/scripts/kernel-trees.sh" >"$(trees_out "$b")" 2>&1 &
+	env BASE="$b" TREES="$trees" "$REPO/scripts/lib/kernel-trees.sh" >"$(trees_out "$b")" 2>&1 &
 	trees_pid[$b]=$!
 done
 # Meanwhile the userspace tests, which mostly wait on sockets and sleeps:
 # 25 s of the trees' 1.5 min.
 run "userspace unit tests (CTest)" ctest_userspace
-run "nginx on this machine's kernel (qemu/nginx-ktap.sh)" \
-	"$REPO/scripts/test_nginx_ktap.sh" "$BUILD_DIR/userspace-Release/userspace"
+run "nginx on this machine's kernel (qemu/guest/nginx-ktap.sh)" \
+	"$REPO/scripts/tests/test_nginx_ktap.sh" "$BUILD_DIR/userspace-Release/userspace"
 for b in $check_bases; do
 	trees_rc[$b]=0
 	wait "${trees_pid[$b]}" || trees_rc[$b]=$?
@@ -169,14 +169,14 @@ trees_step() { cat "$(trees_out "$1")"; return "${trees_rc[$1]}"; }
 for b in $check_bases; do
 	run "$b: kernel trees (the series applies)" trees_step "$b"
 done
-run "kernel-trees.sh error handling" "$REPO/scripts/test_kernel_trees.sh"
-run "kernel image cache" "$REPO/scripts/test_kernel_cache.sh"
-run "per-patch builds (bisect)" "$REPO/scripts/test_bisect.sh"
-run "shellcheck of every shell script" "$REPO/scripts/shellcheck.sh"
-run "--help of every entry point, with no side effect" "$REPO/scripts/test_help.sh"
-run "the documented knobs are the knobs the scripts read" "$REPO/scripts/test_knobs.sh"
-run "export refuses bad input" "$REPO/scripts/test_export.sh" refusals
-run "scripts refuse bad input" "$REPO/scripts/test_cli_errors.sh"
+run "kernel-trees.sh error handling" "$REPO/scripts/tests/test_kernel_trees.sh"
+run "kernel image cache" "$REPO/scripts/tests/test_kernel_cache.sh"
+run "per-patch builds (bisect)" "$REPO/scripts/tests/test_bisect.sh"
+run "shellcheck of every shell script" "$REPO/scripts/tests/shellcheck.sh"
+run "--help of every entry point, with no side effect" "$REPO/scripts/tests/test_help.sh"
+run "the documented knobs are the knobs the scripts read" "$REPO/scripts/tests/test_knobs.sh"
+run "export refuses bad input" "$REPO/scripts/tests/test_export.sh" refusals
+run "scripts refuse bad input" "$REPO/scripts/tests/test_cli_errors.sh"
 for b in $check_bases; do
 	run "$b: selftest patch matches selftests/" env BASE="$b" "$REPO/scripts/series.sh" check-selftest
 	run "$b: checkpatch --strict" env BASE="$b" "$REPO/scripts/series.sh" checkpatch
@@ -196,11 +196,11 @@ for b in $check_bases; do
 	run "$b: kernels" env BASE="$b" BUILD_ONLY=1 "$REPO/scripts/vmtest.sh"
 	for older in $check_bases; do
 		[ "$older" = "$newest" ] ||
-			background_start "$older-patched" env BASE="$older" "$REPO/scripts/build-kernel.sh" patched
+			background_start "$older-patched" env BASE="$older" "$REPO/scripts/lib/build-kernel.sh" patched
 	done
-	[ -z "$bench_base" ] || background_start "$bench_base-perf" env BASE="$bench_base" "$REPO/scripts/build-perf.sh"
+	[ -z "$bench_base" ] || background_start "$bench_base-perf" env BASE="$bench_base" "$REPO/scripts/lib/build-perf.sh"
 	run "$b: VM run" env BASE="$b" "$REPO/scripts/vmtest.sh"
-	run "$b: export of the posting, and its checks" env BASE="$b" "$REPO/scripts/test_export.sh" posting
+	run "$b: export of the posting, and its checks" env BASE="$b" "$REPO/scripts/tests/test_export.sh" posting
 	if [ "${CHECK_FAULTS:-0}" = 1 ]; then
 		run "$b: injected faults are caught" env BASE="$b" "$REPO/scripts/faults.sh"
 	fi

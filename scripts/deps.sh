@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # deps.sh [GROUP...]: install the Debian packages of the GROUPs (default:
 # all) that are missing, and for the group "kernel" fetch the kernel source
-# of every base (scripts/lib.sh's base_settings; none with KERNEL_SRC): from the machine's apt, or, for a base only newer Debian
-# suites carry, through scripts/fetch-source.sh into $SOURCE_CACHE, once.
+# of every base (scripts/lib/lib.sh's base_settings; none with KERNEL_SRC): from the machine's apt, or, for a base only newer Debian
+# suites carry, through scripts/lib/fetch-source.sh into $SOURCE_CACHE, once.
 #   kernel     kernel builds, checkpatch.pl, the kernel sources
 #   userspace  acceptlab, the shim and their tests (C++)
 #   vm         QEMU, busybox, Debian's nginx for the VM (unpacked, never
@@ -14,8 +14,8 @@
 # Each make target asks for the groups it needs.  Runs apt-get as root, or
 # through sudo.  DEPS_SKIP=1 skips the step (a machine set up by hand).
 LOG_TAG=deps
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/lib.sh
+source "$(dirname "$0")/lib/lib.sh"
 
 GROUPS_ALL="kernel userspace vm export bench lint"
 declare -A GROUP_PACKAGES=(
@@ -76,7 +76,7 @@ fi
 
 # nginx for the VM, unless NGINX_BIN names a binary to use instead.
 if wants vm && [ -z "${NGINX_BIN:-}" ]; then
-	"$REPO/scripts/fetch-nginx.sh" >/dev/null
+	"$REPO/scripts/lib/fetch-nginx.sh" >/dev/null
 fi
 wants kernel || exit 0
 
@@ -84,7 +84,7 @@ wants kernel || exit 0
 for b in $BASES; do
 	base_settings "$b"
 	[ -n "$DEB_SUITES" ] && [ -z "$KERNEL_SRC" ] || continue
-	"$REPO/scripts/fetch-source.sh" "$DEB_SOURCE_PKG" "$DEB_SUITES" "$DEB_TARBALL"
+	"$REPO/scripts/lib/fetch-source.sh" "$DEB_SOURCE_PKG" "$DEB_SUITES" "$DEB_TARBALL"
 done
 
 # Mainline moves on: once a day, say so when Debian carries a newer
@@ -95,7 +95,7 @@ newest=${BASES%% *}
 stamp=$SOURCE_CACHE/newest-mainline
 if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
 	base_settings "$newest"
-	"$REPO/scripts/fetch-source.sh" --newest "$DEB_SUITES" >"$stamp.tmp" 2>/dev/null &&
+	"$REPO/scripts/lib/fetch-source.sh" --newest "$DEB_SUITES" >"$stamp.tmp" 2>/dev/null &&
 		mv "$stamp.tmp" "$stamp" || rm -f "$stamp.tmp"
 fi
 read -r newer newer_version _ <"$stamp" 2>/dev/null || true

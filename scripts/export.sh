@@ -21,8 +21,8 @@
 # kernel-patches/posting/changes-vN.txt.  A failed export leaves nothing in
 # $EXPORT_DIR.
 LOG_TAG="export"
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/lib.sh
+source "$(dirname "$0")/lib/lib.sh"
 
 REVISION=${REVISION:-1}
 EXPORT_DIR=${EXPORT_DIR:-$BUILD_DIR/export}
@@ -43,7 +43,7 @@ EXTRA_CC=("Jason Baron <jbaron@akamai.com>")
 # format-patch's cover letter fields, unfilled template fields.
 PLACEHOLDERS='@invalid\b|\*\*\* (SUBJECT|BLURB) HERE \*\*\*|\bTBD\b|Linux 7\.x|@[A-Z_]+@'
 
-posting() { python3 "$REPO/scripts/posting.py" "$@"; }
+posting() { python3 "$REPO/scripts/reports/posting.py" "$@"; }
 
 # identity: "Name <email>" of the submitter, from git config.
 identity() {
@@ -242,7 +242,7 @@ make_export() {
 		log "warning: no $BENCH_TXT: the cover letter has no overhead figures (make bench)"
 	fi
 
-	TREES=patched "$REPO/scripts/kernel-trees.sh"
+	TREES=patched "$REPO/scripts/lib/kernel-trees.sh"
 	email=${ident##*<}
 	GIT=(git -c "user.name=${ident% <*}" -c "user.email=${email%>}"
 		-c gc.auto=0 -c advice.detachedHead=false)
@@ -318,7 +318,7 @@ verify)
 	[ $# = 2 ] || die "usage: export.sh [verify DIR]"
 	[ -d "$2/series" ] && [ -d "$2/man-pages" ] ||
 		die "$2 is not an export (no series/ and man-pages/)"
-	[ -d "$tree/.git" ] || die "$tree missing: run scripts/kernel-trees.sh first"
+	[ -d "$tree/.git" ] || die "$tree missing: run scripts/lib/kernel-trees.sh first"
 	verify "$2" "$(identity)"
 	;;
 *) die "usage: export.sh [verify DIR]" ;;

@@ -3,15 +3,15 @@
 # For each qemu/faults/NAME.patch (default: all of them), build the debug
 # kernel from the series plus that fault, boot it with only the stress test,
 # and expect the verdict to fail.  Prints what caught each fault; exits 1 if
-# one went unnoticed.  Works on one base (BASE, scripts/lib.sh).  The fault
+# one went unnoticed.  Works on one base (BASE, scripts/lib/lib.sh).  The fault
 # trees live in $BUILD_DIR/faults/$BASE, src and obj side by side as in the
 # main ones, so ccache serves every object the fault leaves alone and each
 # fault costs an incremental build.
 #   FAULT_STRESS_SECS  stress run per variant (default 30)
 #   FAULT_VM_TIMEOUT   VM timeout in seconds (default 420)
 LOG_TAG=faults
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/lib.sh
+source "$(dirname "$0")/lib/lib.sh"
 LOG_TAG=$BASE/faults
 FAULT_STRESS_SECS=${FAULT_STRESS_SECS:-30}
 FAULT_VM_TIMEOUT=${FAULT_VM_TIMEOUT:-420}
@@ -32,11 +32,11 @@ done
 
 start=$(date +%s)
 # The VM knobs first: a typo fails before anything is installed or built.
-"$REPO/qemu/boot.sh" --check-knobs
+"$REPO/qemu/host/boot.sh" --check-knobs
 "$REPO/scripts/deps.sh" kernel vm
 # The tests do not change with the fault: one initramfs serves every run.
-"$REPO/scripts/kernel-trees.sh"
-"$REPO/qemu/mkinitramfs.sh"
+"$REPO/scripts/lib/kernel-trees.sh"
+"$REPO/qemu/host/mkinitramfs.sh"
 
 caught=0 missed=0 summary=()
 for name; do
@@ -46,16 +46,16 @@ for name; do
 	mkdir -p "$series"
 	cp "$PATCH_DIR"/*.patch "$series/"
 	cp "$REPO/qemu/faults/$name.patch" "$series/9999-fault-$name.patch"
-	BUILD_DIR=$fault_dir PATCH_DIR=$series TREES=patched "$REPO/scripts/kernel-trees.sh"
-	BUILD_DIR=$fault_dir "$REPO/scripts/build-kernel.sh" debug
+	BUILD_DIR=$fault_dir PATCH_DIR=$series TREES=patched "$REPO/scripts/lib/kernel-trees.sh"
+	BUILD_DIR=$fault_dir "$REPO/scripts/lib/build-kernel.sh" debug
 	BUILD_DIR=$fault_dir INITRAMFS=$initramfs \
 		VM_TIMEOUT=$FAULT_VM_TIMEOUT DEBUG_STRESS_SECS=$FAULT_STRESS_SECS \
-		VMTEST_ONLY=epoll_rr_stress_test "$REPO/qemu/boot.sh" debug
+		VMTEST_ONLY=epoll_rr_stress_test "$REPO/qemu/host/boot.sh" debug
 	serial=$fault_base/$name.serial.log
 	mv "$fault_base/debug/serial.log" "$serial"
 	mv "$fault_base/debug/results.log" "$fault_base/$name.serial.results"
 	set +e
-	python3 "$REPO/scripts/vmverdict.py" --smp "$SMP" debug="$serial" \
+	python3 "$REPO/scripts/reports/vmverdict.py" --smp "$SMP" debug="$serial" \
 		> "$fault_base/$name.verdict"
 	rc=$?
 	set -e

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# series.sh COMMAND: keep the series of BASE (scripts/lib.sh:
+# series.sh COMMAND: keep the series of BASE (scripts/lib/lib.sh:
 # kernel-patches/$BASE/) consistent and clean.
 #   sync-selftest   rewrite the selftest patch (the last one) so that the
 #                   files it adds are those in selftests/
@@ -18,10 +18,10 @@
 #                   Signed-off-by lines are dropped (the stored patches
 #                   carry none; scripts/export.sh adds the submitter's).
 # The commands that need a kernel tree use $BUILD_DIR/$BASE/patched/src (made
-# by scripts/kernel-trees.sh).
+# by scripts/lib/kernel-trees.sh).
 LOG_TAG=series
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/lib.sh
+source "$(dirname "$0")/lib/lib.sh"
 LOG_TAG=$BASE/series
 
 SELFTEST_DIR=tools/testing/selftests/filesystems/epoll
@@ -40,7 +40,7 @@ selftest_patch=''
 
 need_tree() {
 	[ -f "$tree/scripts/checkpatch.pl" ] ||
-		die "$tree missing: run scripts/kernel-trees.sh first"
+		die "$tree missing: run scripts/lib/kernel-trees.sh first"
 }
 
 # Extract the files the selftest patch adds into directory $1.
@@ -117,7 +117,7 @@ run_checkpatch() {
 	need_tree
 	if ! [ -f "$checkpatch_tree/scripts/checkpatch.pl" ]; then
 		log "preparing the $newest tree for its checkpatch.pl"
-		BASE=$newest KERNEL_SRC='' TREES=patched "$REPO/scripts/kernel-trees.sh"
+		BASE=$newest KERNEL_SRC='' TREES=patched "$REPO/scripts/lib/kernel-trees.sh"
 	fi
 	for p in "${patches[@]}"; do
 		out=$(checkpatch_findings "$checkpatch_tree" "$p" "$sob")
@@ -132,13 +132,13 @@ run_checkpatch() {
 
 # Build after each patch in a separate tree (bisect/src, at the same depth
 # as the others, so ccache shares their objects), from tinyconfig +
-# qemu/bisect.config.  Once the kernel sources equal the whole series' (only
+# qemu/config/bisect.config.  Once the kernel sources equal the whole series' (only
 # the selftests and MAINTAINERS differ, as after the selftest patch), the
 # patched kernel proves that state builds, with the full configuration: it
 # is built here, and the VM run takes it from the image cache.
 bisect() {
 	local wt=$BASE_DIR/bisect/src i=0 p final
-	TREES=patched "$REPO/scripts/kernel-trees.sh"
+	TREES=patched "$REPO/scripts/lib/kernel-trees.sh"
 	final=$("${GIT[@]}" -C "$tree" rev-parse HEAD)
 	worktree_at "$wt" vmtest-base
 	for p in "${patches[@]}"; do
@@ -150,11 +150,11 @@ bisect() {
 			continue
 		fi
 		log "patch $i/${#patches[@]}: $(basename "$p")"
-		"$REPO/scripts/build-kernel.sh" bisect
+		"$REPO/scripts/lib/build-kernel.sh" bisect
 	done
 	"${GIT[@]}" -C "$tree" worktree remove --force "$wt"
 	log "the whole series: the patched kernel"
-	"$REPO/scripts/build-kernel.sh" patched
+	"$REPO/scripts/lib/build-kernel.sh" patched
 	log "every patch builds"
 }
 

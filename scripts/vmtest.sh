@@ -3,12 +3,12 @@
 # prepare the trees, build the baseline and patched kernels, pack the
 # initramfs, boot both under QEMU, then print the before/after table and the
 # verdict (exit 1 if anything failed).  Everything lands in $BUILD_DIR/$BASE.
-# DEBUG_KERNEL=1 adds the debug kernel (patched + qemu/debug.config), which
+# DEBUG_KERNEL=1 adds the debug kernel (patched + qemu/config/debug.config), which
 # runs the stress test for DEBUG_STRESS_SECS; DEBUG_KERNEL=only runs just it.
 # KERNELS="patched" (a list of variants) overrides that choice.
 # BUILD_ONLY=1 stops after the builds.
-# shellcheck source=scripts/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/lib.sh
+source "$(dirname "$0")/lib/lib.sh"
 LOG_TAG=vmtest
 SMP=${SMP:-4}
 export SMP
@@ -26,7 +26,7 @@ done
 
 # Every VM knob, before anything is installed or built: a typo fails now,
 # not half an hour in.
-"$REPO/qemu/boot.sh" --check-knobs
+"$REPO/qemu/host/boot.sh" --check-knobs
 
 start=$(date +%s)
 step() {
@@ -38,20 +38,20 @@ step "kernel trees"
 # The patched tree always: the verdict records its base and series.
 trees=patched
 case " $kernels " in *" baseline "*) trees="baseline patched" ;; esac
-TREES=$trees "$REPO/scripts/kernel-trees.sh"
+TREES=$trees "$REPO/scripts/lib/kernel-trees.sh"
 for v in $kernels; do
 	step "build $v kernel"
-	"$REPO/scripts/build-kernel.sh" "$v"
+	"$REPO/scripts/lib/build-kernel.sh" "$v"
 done
 if [ "${BUILD_ONLY:-0}" = 1 ]; then
 	log "built: $kernels ($(elapsed "$start"))"
 	exit 0
 fi
 step "initramfs"
-"$REPO/qemu/mkinitramfs.sh"
+"$REPO/qemu/host/mkinitramfs.sh"
 for v in $kernels; do
 	step "boot $v kernel"
-	"$REPO/qemu/boot.sh" "$v"
+	"$REPO/qemu/host/boot.sh" "$v"
 done
 step "verdict"
 set +e
@@ -60,7 +60,7 @@ for v in $kernels; do
 	logs+=("$v=$BASE_DIR/$v/serial.log")
 done
 # What the run tested, so that the export can refuse a stale result.
-python3 "$REPO/scripts/vmverdict.py" --smp "$SMP" --base "$BASE" \
+python3 "$REPO/scripts/reports/vmverdict.py" --smp "$SMP" --base "$BASE" \
 	--base-version "$(cat "$BASE_DIR/patched/base-id")" \
 	--series-id "$(cat "$BASE_DIR/patched/series-id")" \
 	--json "$BASE_DIR/results.json" "${logs[@]}"

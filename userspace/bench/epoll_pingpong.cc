@@ -9,7 +9,7 @@
 // nanosleep() and whose figure counts how many writes each wakeup finds,
 // each step here waits for the one before: under QEMU's instruction counter
 // the result is the same in every boot, so a patched/baseline ratio
-// resolves a fraction of a percent (make bench, qemu/bench-guest.sh).
+// resolves a fraction of a percent (make bench, qemu/guest/bench-guest.sh).
 //
 // Output, one line:
 //   epoll_pingpong: LOOPS round trips in SECONDS s: USECS usecs/op

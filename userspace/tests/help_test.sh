@@ -7,8 +7,8 @@
 usage="usage: help_test.sh ACCEPTLAB EPOLL_PINGPONG SHIM_CHECK NGINX_STANDIN CLIENT_VS_WRK"
 acceptlab=${1:?$usage} pingpong=${2:?$usage} shim_check=${3:?$usage}
 standin=${4:?$usage} client_vs_wrk=${5:?$usage}
-# shellcheck source=scripts/testlib.sh
-source "$(dirname "$0")/../../scripts/testlib.sh"
+# shellcheck source=scripts/tests/testlib.sh
+source "$(dirname "$0")/../../scripts/tests/testlib.sh"
 
 # helps PROGRAM ARGS...: exit 0, "usage: PROGRAM" first on stdout, no stderr.
 helps() {

@@ -4,8 +4,8 @@
 # with the round trips asked for and a time that adds up; bad input is one
 # line on stderr, nothing on stdout, exit status 2.
 bin=${1:?usage: pingpong_cli_test.sh EPOLL_PINGPONG}
-# shellcheck source=scripts/testlib.sh
-source "$(dirname "$0")/../../scripts/testlib.sh"
+# shellcheck source=scripts/tests/testlib.sh
+source "$(dirname "$0")/../../scripts/tests/testlib.sh"
 
 # usage_error ARGS...: exit 2, one line on stderr, nothing on stdout.
 usage_error() {

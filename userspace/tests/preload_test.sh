@@ -7,8 +7,8 @@
 # reorder off, and in a program that is not nginx says so and does nothing.
 usage="usage: preload_test.sh NGINX_STANDIN SHIM_CHECK LIBEPOLL_CTL_COUNT LIBNGINX_NO_REORDER"
 standin=${1:?$usage} shim_check=${2:?$usage} count=${3:?$usage} no_reorder=${4:?$usage}
-# shellcheck source=scripts/testlib.sh
-source "$(dirname "$0")/../../scripts/testlib.sh"
+# shellcheck source=scripts/tests/testlib.sh
+source "$(dirname "$0")/../../scripts/tests/testlib.sh"
 
 # run PRELOAD PROGRAM ARGS...: its stdout in $tmp/out, stderr in $tmp/err,
 # counts in $tmp/counts.

@@ -6,8 +6,8 @@
 # for several worker processes.  A plain add is never touched.
 check_bin=${1:?usage: shim_test.sh SHIM_CHECK LIBEPOLL_RR_SHIM}
 lib=${2:?usage: shim_test.sh SHIM_CHECK LIBEPOLL_RR_SHIM}
-# shellcheck source=scripts/testlib.sh
-source "$(dirname "$0")/../../scripts/testlib.sh"
+# shellcheck source=scripts/tests/testlib.sh
+source "$(dirname "$0")/../../scripts/tests/testlib.sh"
 EXCLUSIVE=$((1 << 28)) # upstream's; EPOLLROUNDROBIN is shim_check's
 
 # run PRELOAD ARGS...: shim_check's output in $tmp/out, stderr in $tmp/err.
