@@ -1,31 +1,31 @@
 # EPOLLROUNDROBIN: kernel series, kselftests and the QEMU before/after run.
+# Every target installs the Debian packages it needs (scripts/deps.sh).
 #
-#   make vm      main job: build baseline + patched kernels of BASE (7.3),
-#                boot both under QEMU, run the selftests, print the
-#                before/after verdict (DEBUG_KERNEL=1: also the debug
-#                kernel's stress run)
-#   make check   the test command (CI): series checks of both bases,
-#                'vm DEBUG_KERNEL=1' on 7.3, the patched kernel on 6.12
-#   make stress  only the debug kernel, stress run of DEBUG_STRESS_SECS (300)
-#   make faults  inject each qemu/faults/*.patch, expect the run to fail
-#   make unit    the unit and integration tests that need no kernel build
-#   make series-sync  rewrite the selftest patch of every base from selftests/
-#   make export  the LKML posting from the last passing run (REVISION=N: vN),
-#                checked, in build/export/vN; sends nothing
-#   make bench   the cost of the series, in the VMs: perf bench on the
-#                baseline and patched kernels of BASE by turns (BENCH_REPS,
-#                5; BENCH_ICOUNT=1 on QEMU's instruction counter), then
-#                acceptlab's idle, scaling, tail latency, restart and
-#                idle-connection experiments on the patched one
-#                (BENCH_SWEEPS, 3; BENCH_EXPERIMENTS=restart,idleconn: some
-#                only); QUICK=1: once, small sizes.  Report, JSON and
-#                charts in build/bench/
+#   make vm           main job: build the baseline and patched kernels of
+#                     BASE (7.3; or KERNEL_SRC's tree), boot both under
+#                     QEMU, print the before/after table and the verdict
+#                     (DEBUG_KERNEL=1: also the debug kernel's stress run)
+#   make check        the test command (CI runs it): every check, the VM run
+#                     with the debug kernel on 7.3, the patched kernel on 6.12
+#   make stress       only the debug kernel, a stress run of 300 s
+#   make faults       inject each qemu/faults/*.patch; the run must fail
+#   make bench        the cost of the series, measured in the VMs; QUICK=1:
+#                     once, small sizes (docs/bench.md)
+#   make export       the LKML posting from the last passing run, checked,
+#                     in build/export/vN (REVISION=N); sends nothing
+#   make unit         the tests that need no kernel build
+#   make trees        the baseline and patched source trees of BASE
+#   make kernels      build the baseline and patched kernels
+#   make initramfs    the test initramfs
+#   make series-sync  rewrite each base's selftest patch from selftests/
+#   make series-check the selftest patch matches selftests/; checkpatch
+#   make checkpatch   checkpatch.pl --strict on every patch of BASE
+#   make bisect       build the kernel after each patch of BASE's series
+#   make deps         install every package group
+#   make clean        remove build/ (not the caches in ~/.cache/epoll-rr)
+#   make help         this, and every knob with its default
 #
-# Knobs (environment or make variables): BASE (7.3|6.12: the kernel base and
-# its series), KERNEL_SRC=/path/to/linux (default: Debian's
-# linux-source-$BASE), BUILD_DIR, SMP (4), VM_TIMEOUT (900 s), VM_MEM
-# (1024 MiB), KVM (auto|0), JOBS (nproc), DEBUG_KERNEL (0|1|only),
-# STRESS_SECS (10), DEBUG_STRESS_SECS (60).
+# Each script also answers --help.
 
 SHELL := /bin/bash
 BUILD_DIR ?= $(CURDIR)/build
@@ -39,7 +39,10 @@ export BASE BUILD_DIR KERNEL_SRC SMP VM_TIMEOUT VM_MEM KVM JOBS DEBUG_KERNEL \
 	series-sync series-check checkpatch bisect unit clean
 
 help:
-	@sed -n 's/^#   //p' Makefile
+	@sed -n '1,/^$$/s/^# \{0,1\}//p' Makefile
+	@echo "Knobs (environment or make variables; docs/harness.md#knobs):"
+	@awk -F' *\\| *' '/^## Knobs/ { on = 1 } /^## / && !/^## Knobs/ { on = 0 } \
+		on && /^\| `/ { gsub(/`/, ""); printf "  %-22s %s\n", $$2, $$3 }' docs/harness.md
 
 # The entry points install what they need themselves (scripts/deps.sh
 # GROUP...); the other targets name their groups here.
