@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # EPOLLROUNDROBIN: kernel series, kselftests and the QEMU before/after run.
 # Every target installs the Debian packages it needs (scripts/deps.sh).
 #
@@ -39,7 +40,7 @@ export BASE BUILD_DIR KERNEL_SRC SMP VM_TIMEOUT VM_MEM KVM JOBS DEBUG_KERNEL \
 	series-sync series-check checkpatch bisect unit clean
 
 help:
-	@sed -n '1,/^$$/s/^# \{0,1\}//p' Makefile
+	@sed -n '/SPDX-License-Identifier/d; 1,/^$$/s/^# \{0,1\}//p' Makefile
 	@echo "Knobs (environment or make variables; docs/harness.md#knobs):"
 	@awk -F' *\\| *' '/^## Knobs/ { on = 1 } /^## / && !/^## Knobs/ { on = 0 } \
 		on && /^\| `/ { gsub(/`/, ""); printf "  %-22s %s\n", $$2, $$3 }' docs/harness.md

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # bench.sh: what the series costs, measured inside the VMs (make bench).
 # Builds the baseline and patched kernels of BASE, a static perf from the
 # same tree and the bench initramfs, then boots the two kernels by turns,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The test command: every check of the project, on every base (only
 # KERNEL_SRC's if set), then one summary line "N passed, N failed,
 # N skipped".  Steps:

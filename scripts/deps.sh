@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # deps.sh [GROUP...]: install the Debian packages of the GROUPs (default:
 # all) that are missing, and for the group "kernel" fetch the kernel source
 # of every base (scripts/lib/lib.sh's base_settings; none with KERNEL_SRC): from the machine's apt, or, for a base only newer Debian

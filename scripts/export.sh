@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # export.sh: the LKML posting of the newest base's series, from the last
 # passing run, checked before anyone sends it.  Never sends mail.
 #

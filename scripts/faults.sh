@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # faults.sh [NAME...]: show that the debug stress run catches real faults.
 # For each qemu/faults/NAME.patch (default: all of them), build the debug
 # kernel from the series plus that fault, boot it with only the stress test,

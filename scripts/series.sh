@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # series.sh COMMAND: keep the series of BASE (scripts/lib/lib.sh:
 # kernel-patches/$BASE/) consistent and clean.
 #   sync-selftest   rewrite the selftest patch (the last one) so that the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The main job, on one base (BASE, default the newest; or KERNEL_SRC's):
 # prepare the trees, build the baseline and patched kernels, pack the
 # initramfs, boot both under QEMU, then print the before/after table and the

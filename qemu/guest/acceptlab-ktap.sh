@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Installed as /tests/acceptlab_models in the initramfs: one sequential
 # acceptlab run (4 worker processes, 40 connections) per model, as KTAP,
 # with a "# distribution" line per run for the before/after table.  A model

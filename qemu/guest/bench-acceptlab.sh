@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-only
 # shellcheck shell=dash
 # /tests/bench_acceptlab of the bench initramfs (scripts/bench.sh): the
 # accept models under load, in the boot of the patched kernel.  Each run's

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-only
 # shellcheck shell=dash
 # /tests/bench of the bench initramfs (scripts/bench.sh): the kernel
 # benchmarks people know, once per boot, each result one line

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # shellcheck shell=dash
 # Installed as /tests/nginx in the initramfs: Debian's nginx, 4 worker
 # processes sharing one listening socket, as KTAP.  Rows:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # boot.sh VARIANT: boot $BUILD_DIR/$BASE/VARIANT's bzImage with the base's
 # test initramfs under QEMU and echo test results as they come.  The guest
 # has two serial ports, each kept in a file:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # mkinitramfs.sh [test|bench]
 # test (default): pack $BUILD_DIR/$BASE/initramfs.cpio.gz: static busybox,
 #   qemu/guest/init, the selftests, upstream's epoll_wakeup_test from the base's

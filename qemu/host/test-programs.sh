@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # shellcheck shell=bash
 # The test programs of the initramfs, the one list of them: what
 # qemu/host/mkinitramfs.sh puts in /tests, what qemu/guest/init runs (in the order of

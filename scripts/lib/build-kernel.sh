@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # build-kernel.sh VARIANT: configure and build $BUILD_DIR/$BASE/VARIANT/obj/bzImage
 # out of tree: tinyconfig + qemu/config/kernel.config + qemu/config/kernel-$BASE.config (the
 # options whose symbols differ between bases), from $BUILD_DIR/$BASE/VARIANT/src.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # build-perf.sh: a static perf from the base's patched tree (the series does
 # not touch tools/perf), for "perf bench" in the VM: $BUILD_DIR/$BASE/perf/perf.
 # Every optional library is off: "perf bench sched" and "perf bench epoll"

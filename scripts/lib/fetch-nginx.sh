@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # fetch-nginx.sh: Debian's nginx binary, for the VM's nginx rows
 # (qemu/guest/nginx-ktap.sh), unpacked into $NGINX_CACHE/<version>/ with
 # `apt-get download` and `dpkg -x`: the package is never installed, so no

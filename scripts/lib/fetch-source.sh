@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # fetch-source.sh PACKAGE "SUITE..." TARBALL: download Debian's kernel
 # source package PACKAGE from the newest version any of SUITEs carries
 # (suites the machine's apt does not track, e.g. "experimental sid"), and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Prepare the kernel source trees of one base (BASE, scripts/lib/lib.sh) under
 # $BUILD_DIR/$BASE:
 #   patched/src   a git repository: the base tree at tag vmtest-base, plus

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # the variables are for the scripts that source it
 # Shared settings and helpers for the build/boot scripts; source, don't run.

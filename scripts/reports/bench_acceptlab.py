@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The acceptlab part of the bench report (scripts/reports/benchreport.py): the
 idle, scaling and latency experiments of qemu/guest/bench-acceptlab.sh, from the
 acceptlab JSON results of the patched kernel's boots.

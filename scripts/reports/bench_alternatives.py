@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The alternatives a reviewer names, in the bench report
 (scripts/reports/benchreport.py): from the acceptlab JSON results of
 qemu/guest/bench-acceptlab.sh's restart and idleconn experiments, and from the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The nginx part of the bench report (scripts/reports/benchreport.py): latency with
 a clogged worker, from the clogged rows of qemu/guest/nginx-ktap.sh that
 qemu/guest/bench-acceptlab.sh runs in the patched kernel's sweep boots.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """The report of scripts/bench.sh: bench.json and report.md from the serial
 logs of the benchmark boots.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """-h and --help of the Python scripts without an argument parser (the
 report's modules, the unit tests): print the script's header, its
 docstring, and exit 0, before anything runs."""

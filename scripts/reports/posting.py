@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """The parts of the LKML posting that read the run's results (export.sh).
 
   check-run   refuse a missing, failed or stale run: the posting may only

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Tests of the acceptlab part of the bench report on synthetic results."""
 
 import io

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Tests of the alternatives part of the bench report (restart, idleconn,
 eBPF round-robin) on synthetic results."""
 

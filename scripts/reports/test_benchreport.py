@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Tests of benchreport.py on synthetic serial logs."""
 
 import unittest

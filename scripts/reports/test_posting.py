@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Unit tests of the cover letter and mail checks (posting.py)."""
 
 import os

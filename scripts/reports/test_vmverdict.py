@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Unit tests of the serial-log parser and verdict rules (vmverdict.py).
 
 The logs below are written as one text, the way a reader follows a boot;

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Read the serial logs of the test VMs and give the verdict.
 
 Each guest leaves two files (qemu/host/boot.sh): its console, serial.log

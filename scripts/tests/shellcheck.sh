@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Runs shellcheck -x on every shell script of the project (any tracked file whose
 # first line runs a shell), one result per file; .shellcheckrc has the
 # checks the project silences, each with its reason.

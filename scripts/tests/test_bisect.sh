@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Tests of "series.sh bisect" on a fake kernel tree (KERNEL_SRC) whose
 # Makefile "builds" by logging the release suffix and the source it saw,
 # with a fake four-patch series shaped like the real one: the patches

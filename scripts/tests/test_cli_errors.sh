@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Bad input to the project's scripts: each case must end with a non-zero
 # exit and one line on stderr that says what is wrong, before any build,
 # install or boot starts.  (acceptlab's own cases are in

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Tests of scripts/export.sh.
 #   test_export.sh refusals  bad input, on a fake build directory: each is
 #                            refused with one line and a non-zero exit, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Every entry point answers --help and -h (the Python tools --help): exit 0, its usage on stdout,
 # and nothing else happens: no apt-get, sudo, QEMU, make, compiler or git
 # runs (each is a stub that records its call), and no build directory or

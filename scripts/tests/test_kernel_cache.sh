@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Tests of build-kernel.sh's image cache on a fake kernel tree whose
 # Makefile "builds" a bzImage from one file and counts its builds: the same
 # inputs are served from the cache without make, and any change of the

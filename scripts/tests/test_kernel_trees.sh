@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Tests of scripts/lib/kernel-trees.sh on small fake kernel trees: bad input
 # gets a one-line error and a non-zero exit, a series that does not apply
 # names the patch and the file and applies nothing, a tree of a version

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # test_knobs.sh [TREE]: the knobs that docs/harness.md documents are the
 # knobs the scripts read, no more and no fewer.  See --help.
 set -euo pipefail

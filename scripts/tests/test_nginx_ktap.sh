@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # test_nginx_ktap.sh USERSPACE_BUILD: qemu/guest/nginx-ktap.sh on this machine's
 # kernel, with small loads: its rows pass the verdict's rules for a kernel
 # without the flags (plain EPOLLEXCLUSIVE gives nginx one worker, the shim

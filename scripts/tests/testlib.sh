@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # shellcheck shell=bash
 # Shared by the shell tests of scripts/ and userspace/tests/: a scratch
 # directory removed on exit, the pass/fail counts and the summary line
