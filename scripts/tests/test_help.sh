@@ -31,6 +31,13 @@ while read -r f; do
 done < <(cd "$repo" && git ls-files scripts qemu | while read -r f; do
 	[ -x "$f" ] && head -n1 "$f" | grep -qE '^#!.*[/ ](ba|da)?sh( |$)' && echo "$f"
 done)
+# What the Makefile runs directly must be executable ("make check"
+# once ran a script of mode 644: EACCES).
+while read -r f; do
+	check "$f, run by the Makefile, is executable" test -x "$repo/$f"
+done < <(cd "$repo" && grep -hE '^'$'\t' Makefile |
+	grep -oE '(^|[[:space:];])(scripts|qemu)/[A-Za-z0-9_/.-]+\.sh' | sed 's/^[[:space:];]*//' | sort -u)
+
 # The Python tools with a command line.
 while read -r f; do
 	env PATH="$tmp/bin:/usr/bin:/bin" BUILD_DIR="$tmp/build" /usr/bin/python3 "$repo/$f" --help \
