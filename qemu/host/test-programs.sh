@@ -12,7 +12,7 @@
 # installed as /tests/NAME.
 test_program_table() {
 	local src
-	for src in "$(dirname "${BASH_SOURCE[0]}")"/../selftests/*.c; do
+	for src in "$(dirname "${BASH_SOURCE[0]}")"/../../selftests/*.c; do
 		src=${src##*/}
 		echo "${src%.c} test selftests/$src"
 	done

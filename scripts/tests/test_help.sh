@@ -31,6 +31,14 @@ while read -r f; do
 done < <(cd "$repo" && git ls-files scripts qemu | while read -r f; do
 	[ -x "$f" ] && head -n1 "$f" | grep -qE '^#!.*[/ ](ba|da)?sh( |$)' && echo "$f"
 done)
+# The test programs boot.sh names are the real ones: every selftests/*.c
+# (a wrong path once made the list "*").
+programs=$("$repo/qemu/host/boot.sh" --help | sed -n 's/^Test programs (VMTEST_ONLY): //p')
+for src in "$repo"/selftests/*.c; do
+	name=${src##*/}
+	check "boot.sh --help names ${name%.c}" grep -qw "${name%.c}" <<<"$programs"
+done
+
 # What the Makefile runs directly must be executable ("make check"
 # once ran a script of mode 644: EACCES).
 while read -r f; do
