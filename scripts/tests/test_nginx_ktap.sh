@@ -87,7 +87,7 @@ crash() {
 			pkill -SEGV -o -P "$master"
 	) &
 	local killer=$!
-	ktap crash SEQUENTIAL_CONN=400 NGINX_ROWS=nginx_stock
+	ktap crash SEQUENTIAL_CONN=4000 NGINX_ROWS=nginx_stock
 	local rc=$?
 	wait "$killer"
 	[ $rc = 1 ] && grep -q '^not ok 1 nginx_stock' "$tmp/crash.log" &&
