@@ -95,8 +95,7 @@ done
 newest=${BASES%% *}
 stamp=$SOURCE_CACHE/newest-mainline
 if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
-	base_settings "$newest"
-	"$REPO/scripts/lib/fetch-source.sh" --newest "$DEB_SUITES" >"$stamp.tmp" 2>/dev/null &&
+	"$REPO/scripts/lib/fetch-source.sh" --newest "$MAINLINE_SUITES" >"$stamp.tmp" 2>/dev/null &&
 		mv "$stamp.tmp" "$stamp" || rm -f "$stamp.tmp"
 fi
 read -r newer newer_version _ <"$stamp" 2>/dev/null || true

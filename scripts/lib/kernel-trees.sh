@@ -226,7 +226,7 @@ main() {
 			die "KERNEL_SRC=$KERNEL_SRC is not a Linux tree (no kernel/sched/wait.c or fs/eventpoll.c)"
 		src_base=$(tree_base "$KERNEL_SRC")
 		[ "$src_base" = "$BASE" ] ||
-			log "KERNEL_SRC is Linux $src_base: applying the $BASE series (the nearest of: $BASES)"
+			log "KERNEL_SRC is Linux $src_base: applying the $BASE series (of $BASES: the nearest, or BASE=)"
 	fi
 	check_src_clean
 	id=$(base_id)

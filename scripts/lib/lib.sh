@@ -14,7 +14,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/help.sh"
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$REPO/build}
 # Empty: Debian's source package of $BASE.  Otherwise a kernel tree that is
-# only ever read; the series is applied to a copy under $BUILD_DIR.
+# only ever read; the series is applied to a clone (a git tree) or a copy
+# of it under $BUILD_DIR (scripts/lib/kernel-trees.sh).
 KERNEL_SRC=${KERNEL_SRC:-}
 JOBS=${JOBS:-$(nproc)}
 # Downloads that outlive the clone: the source of a base from a Debian
@@ -103,17 +104,18 @@ check_variant() {
 #                   into $SOURCE_CACHE
 #   DEB_TARBALL     where the package's source tarball is
 #   SERIES_DIR      the series for this base
-# 7.3 is mainline: Debian carries its release candidates in experimental
-# and the release in sid, so it is fetched from whichever has it.
+# Mainline: Debian carries its release candidates in experimental and the
+# release in sid, so 7.3 (and a KERNEL_PKG) is fetched from whichever has it.
+MAINLINE_SUITES="experimental sid"
 base_settings() {
 	case $1 in
-	7.3) DEB_SOURCE_PKG=linux-source-7.3 DEB_SUITES="experimental sid" ;;
+	7.3) DEB_SOURCE_PKG=linux-source-7.3 DEB_SUITES=$MAINLINE_SUITES ;;
 	6.12) DEB_SOURCE_PKG=linux-source-6.12 DEB_SUITES= ;;
 	*) die "unknown BASE '$1' (expected one of: $BASES)" ;;
 	esac
 	SERIES_DIR=$REPO/kernel-patches/$1
 	if [ -n "${KERNEL_PKG:-}" ] && [ "$1" = "$BASE" ]; then
-		DEB_SOURCE_PKG=$KERNEL_PKG DEB_SUITES="experimental sid"
+		DEB_SOURCE_PKG=$KERNEL_PKG DEB_SUITES=$MAINLINE_SUITES
 	fi
 	if [ -n "$DEB_SUITES" ]; then
 		DEB_TARBALL=$SOURCE_CACHE/$DEB_SOURCE_PKG.tar.xz
