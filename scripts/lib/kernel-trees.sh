@@ -44,8 +44,10 @@ base_id() {
 	fi
 }
 
+# base_label: the base for messages, from base_id's answer, which main
+# computes once (for a plain tree it reads every file's size and time).
 base_label() {
-	base_id | cut -d' ' -f2- | sed 's/ *$//'
+	cut -d' ' -f2- <<<"$BASE_ID" | sed 's/ *$//'
 }
 
 # src_is_git: KERNEL_SRC is the top of a git work tree with a commit.
@@ -108,11 +110,12 @@ make_repo() {
 	mv "$tmp" "$dest"
 }
 
-# apply_one TREE PATCH: apply PATCH to TREE's index (GIT_INDEX_FILE):
-# exactly, else three-way, else with one line of context; say which when
-# it was not exact.  On failure, print the first failing hunk's lines.
+# apply_one TREE PATCH PARENT: apply PATCH to TREE's index (GIT_INDEX_FILE),
+# which holds commit PARENT's tree: exactly, else three-way, else with one
+# line of context; say which when it was not exact.  A failed try leaves
+# the index as PARENT's tree.  On failure, print the first failing hunks.
 apply_one() {
-	local tree=$1 p=$2 out
+	local tree=$1 p=$2 parent=$3 out
 	if out=$("${GIT[@]}" -C "$tree" apply --cached -v "$p" 2>&1); then
 		grep -o 'Hunk #[0-9]* succeeded at [0-9]* (offset [-0-9]* lines*)' <<<"$out" |
 			sed "s|^|  $(basename "$p"): |" >&2 || true
@@ -123,12 +126,12 @@ apply_one() {
 		log "$(basename "$p"): applied three-way (the tree has changed around it)"
 		return 0
 	fi
-	"${GIT[@]}" -C "$tree" read-tree "$(cat "$GIT_INDEX_FILE.last")"
+	"${GIT[@]}" -C "$tree" read-tree "$parent"
 	if "${GIT[@]}" -C "$tree" apply --cached -C1 "$p" >/dev/null 2>&1; then
 		log "warning: $(basename "$p"): applied with only one line of context: check the result"
 		return 0
 	fi
-	"${GIT[@]}" -C "$tree" read-tree "$(cat "$GIT_INDEX_FILE.last")"
+	"${GIT[@]}" -C "$tree" read-tree "$parent"
 	# git apply names each hunk it could not place as "patch failed:
 	# FILE:LINE", or a missing file; the first few are enough.
 	grep '^error: ' <<<"$out" | grep -v ': patch does not apply$' | head -n 5 |
@@ -147,9 +150,8 @@ apply_series() {
 	"${GIT[@]}" -C "$tree" read-tree vmtest-base
 	commit=$("${GIT[@]}" -C "$tree" rev-parse vmtest-base)
 	for p in "$@"; do
-		"${GIT[@]}" -C "$tree" write-tree >"$GIT_INDEX_FILE.last"
-		if ! apply_one "$tree" "$p"; then
-			rm -f "$GIT_INDEX_FILE" "$GIT_INDEX_FILE.last"
+		if ! apply_one "$tree" "$p" "$commit"; then
+			rm -f "$GIT_INDEX_FILE"
 			die "$(basename "$p") does not apply to $(base_label), exactly, three-way or with reduced context (the first failing hunks above); nothing was applied"
 		fi
 		tree_id=$("${GIT[@]}" -C "$tree" write-tree)
@@ -160,7 +162,7 @@ apply_series() {
 			GIT_AUTHOR_DATE=$(sed -n 's/^Date: //p' <<<"$info") \
 			"${GIT[@]}" -C "$tree" commit-tree "$tree_id" -p "$commit" -m "$msg")
 	done
-	rm -f "$GIT_INDEX_FILE" "$GIT_INDEX_FILE.last" "$tree/.git/vmtest-msg"
+	rm -f "$GIT_INDEX_FILE" "$tree/.git/vmtest-msg"
 	unset GIT_INDEX_FILE
 	echo "$commit"
 }
@@ -219,7 +221,7 @@ prepare_baseline() {
 }
 
 main() {
-	local id src_base
+	local src_base
 	if [ -n "$KERNEL_SRC" ]; then
 		# lib.sh checked the Makefile and took the nearest base from it.
 		[ -f "$KERNEL_SRC/kernel/sched/wait.c" ] && [ -f "$KERNEL_SRC/fs/eventpoll.c" ] ||
@@ -229,11 +231,11 @@ main() {
 			log "KERNEL_SRC is Linux $src_base: applying the $BASE series (of $BASES: the nearest, or BASE=)"
 	fi
 	check_src_clean
-	id=$(base_id)
+	BASE_ID=$(base_id)
 	# The baseline is a worktree of the patched tree's repository: that
 	# repository first, whichever trees are asked for.
-	prepare_patched "$id"
-	case " $TREES " in *" baseline "*) prepare_baseline "$id" ;; esac
+	prepare_patched "$BASE_ID"
+	case " $TREES " in *" baseline "*) prepare_baseline "$BASE_ID" ;; esac
 	log "trees ready in $BASE_DIR (base: $(base_label), series: $(basename "$PATCH_DIR"))"
 }
 
