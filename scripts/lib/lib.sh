@@ -201,6 +201,20 @@ export BASE
 [ -z "${KERNEL_PKG:-}" ] || [ -z "$KERNEL_SRC" ] ||
 	die "KERNEL_PKG and KERNEL_SRC both name the kernel source: set one"
 base_settings "$BASE"
+# EXPERIMENT: build and boot experiments/$EXPERIMENT/$BASE/*.patch, a series
+# kept to be measured against the posted one and never posted, in its place
+# (the same trees; the image cache keys them by their git tree).  The run's
+# dated record goes beside the experiment, and the export refuses it.
+EXPERIMENT=${EXPERIMENT:-}
+if [ -n "$EXPERIMENT" ]; then
+	[[ $EXPERIMENT =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] &&
+		compgen -G "$REPO/experiments/$EXPERIMENT/$BASE/*.patch" >/dev/null ||
+		die "EXPERIMENT=$EXPERIMENT: no series in experiments/$EXPERIMENT/$BASE (experiments for $BASE: $(cd "$REPO/experiments" 2>/dev/null && compgen -G "*/$BASE" | cut -d/ -f1 | paste -sd' ' | grep . || echo none))"
+	[ "$(basename "$0")" != export.sh ] ||
+		die "EXPERIMENT=$EXPERIMENT: an experiment is never exported; unset EXPERIMENT"
+	PATCH_DIR=${PATCH_DIR:-$REPO/experiments/$EXPERIMENT/$BASE}
+	RESULTS_DIR=${RESULTS_DIR-$REPO/experiments/$EXPERIMENT/results}
+fi
 # PATCH_DIR: another series for this base (scripts/faults.sh).
 PATCH_DIR=${PATCH_DIR:-$SERIES_DIR}
 # Everything of one base: <variant>/src, <variant>/obj, initramfs, results.
