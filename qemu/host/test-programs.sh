@@ -7,7 +7,8 @@
 
 # test_program_table: one line per program, "NAME KIND FROM".  KIND: the
 # initramfs that has it (qemu/host/mkinitramfs.sh test|bench).  FROM:
-# selftests/NAME.c, built static (every C file there is a test); "upstream":
+# selftests/NAME.c, built static (every C file there is a test, a header
+# such as selftests/roundrobin.h is not); "upstream":
 # the base's epoll_wakeup_test; else the script of the repository
 # installed as /tests/NAME.
 test_program_table() {
