@@ -33,9 +33,15 @@ ok 1 flags.accepted_with_exclusive
 ok 2 accept.procs_roundrobin.sequential
 ok 3 accept.procs_exclusive.sequential
 # distribution procs_exclusive sequential: 40 0 0 0 jain=0.250
-# distribution uring_multishot sequential: 40 0 0 0 jain=0.250
 # Totals: pass:3 fail:0 xfail:0 xpass:0 skip:0 error:0
 vmtest: exit epoll_roundrobin_test rc=0
+vmtest: run uring_accept_roundrobin_test
+1..2
+# distribution uring_multishot sequential: 40 0 0 0 jain=0.250
+ok 1 accept.uring_multishot.sequential
+# distribution uring_multishot_roundrobin concurrent: 89 113 103 95 jain=0.992
+ok 2 accept.uring_multishot_roundrobin.concurrent
+vmtest: exit uring_accept_roundrobin_test rc=0
 vmtest: end
 [    2.0] reboot: Restarting system
 """
@@ -48,8 +54,13 @@ ok 1 flags.accepted_with_exclusive # SKIP kernel lacks EPOLLROUNDROBIN
 ok 2 accept.procs_roundrobin.sequential # SKIP kernel lacks EPOLLROUNDROBIN
 ok 3 accept.procs_exclusive.sequential
 # distribution procs_exclusive sequential: 40 0 0 0 jain=0.250
-# distribution uring_multishot sequential: 40 0 0 0 jain=0.250
 vmtest: exit epoll_roundrobin_test rc=0
+vmtest: run uring_accept_roundrobin_test
+1..2
+# distribution uring_multishot sequential: 40 0 0 0 jain=0.250
+ok 1 accept.uring_multishot.sequential
+ok 2 accept.uring_multishot_roundrobin.concurrent # SKIP kernel lacks IORING_ACCEPT_ROUNDROBIN
+vmtest: exit uring_accept_roundrobin_test rc=0
 vmtest: end
 """
 
@@ -223,10 +234,11 @@ class VerdictTest(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn("verdict: PASS", out)
         self.assertIn("[10 10 10 10] J=1.00", out)
-        # baseline: 7 checks + 1 result + EPOLLEXCLUSIVE + multishot;
-        # patched: 8 checks + 3 results + EPOLLEXCLUSIVE + multishot.
+        # baseline: 5 checks, 2 a program + 1 result each, EPOLLEXCLUSIVE,
+        # multishot; patched: 6 checks, epoll 2 + 3 results, io_uring 2 + 2,
+        # EPOLLEXCLUSIVE, multishot, the round-robin rings' spread.
         self.assertTrue(out.rstrip().endswith(
-            "23 passed, 0 failed, 2 skipped"), out)
+            "31 passed, 0 failed, 3 skipped"), out)
 
     def test_good_debug_run_passes(self):
         rc, out = verdict_of({"debug": GOOD_DEBUG})
@@ -292,11 +304,11 @@ class VerdictTest(unittest.TestCase):
             "ok 4 accept.threads_fifo.sequential # SKIP kernel lacks "
             "EPOLL_WAKE_FIFO\n"
             "ok 5 acceptlab.epoll_shared_roundrobin # SKIP kernel lacks "
-            "EPOLL_WAKE_FIFO (epoll_create1: EINVAL)\nvmtest: exit")
+            "EPOLL_WAKE_FIFO (epoll_create1: EINVAL)\nvmtest: exit", 1)
         rc, out = verdict_of({"baseline": log})
         self.assertEqual(rc, 0, out)
         self.assertTrue(out.rstrip().endswith(
-            "10 passed, 0 failed, 4 skipped"), out)
+            "13 passed, 0 failed, 5 skipped"), out)
 
     # acceptlab_models' row of the eBPF alternative, as qemu/guest/acceptlab-ktap.sh
     # prints it, appended to a log.
@@ -323,7 +335,7 @@ class VerdictTest(unittest.TestCase):
             GOOD_PATCHED, row.format("10 10 10 10"))})
         self.assertEqual(rc, 0, out)
         # The row's test and the exact-turns check.
-        self.assertTrue(out.rstrip().endswith("17 passed, 0 failed, 0 skipped"),
+        self.assertTrue(out.rstrip().endswith("22 passed, 0 failed, 0 skipped"),
                         out)
         self.assert_fails({"baseline": self.with_ebpf_row(
             GOOD_BASELINE, row.format("9 11 10 10"))},
@@ -353,6 +365,48 @@ class VerdictTest(unittest.TestCase):
             "jain=0.250\n", "")
         self.assert_fails({"patched": bad}, "epoll_roundrobin_test printed "
                           "no '# distribution procs_exclusive sequential'")
+
+    def test_uring_rows_come_from_the_uring_selftest(self):
+        log = parse(GOOD_PATCHED)
+        self.assertEqual(list(log["programs"]), ["epoll_roundrobin_test",
+                                                 "uring_accept_roundrobin_test"])
+        uring = log["programs"]["uring_accept_roundrobin_test"]
+        self.assertEqual([d["model"] for d in uring["distributions"]],
+                         ["uring_multishot", "uring_multishot_roundrobin"])
+        # The same line in the epoll selftest does not count for it.
+        moved = GOOD_BASELINE.replace(
+            "# distribution uring_multishot sequential: 40 0 0 0 jain=0.250\n", "")
+        moved = moved.replace(
+            "# distribution procs_exclusive sequential: 40 0 0 0 jain=0.250\n",
+            "# distribution procs_exclusive sequential: 40 0 0 0 jain=0.250\n"
+            "# distribution uring_multishot sequential: 40 0 0 0 jain=0.250\n")
+        self.assert_fails({"baseline": moved}, "uring_accept_roundrobin_test "
+                          "printed no '# distribution uring_multishot sequential'")
+
+    def test_uring_check_needs_the_uring_selftest_only_where_it_ran(self):
+        only_epoll = GOOD_BASELINE[:GOOD_BASELINE.index(
+            "vmtest: run uring_accept_roundrobin_test")] + "vmtest: end\n"
+        rc, out = verdict_of({"baseline": only_epoll})
+        self.assertEqual(rc, 0, out)
+
+    def test_uneven_roundrobin_rings_fail_on_patched_kernels(self):
+        bad = GOOD_PATCHED.replace(
+            "uring_multishot_roundrobin concurrent: 89 113 103 95 jain=0.992",
+            "uring_multishot_roundrobin concurrent: 200 100 60 40 jain=0.727")
+        self.assert_fails({"patched": bad},
+                          "round-robin rings spread concurrent connections "
+                          "(J >= 0.95): uring_multishot_roundrobin concurrent: "
+                          "[200 100 60 40] J=0.73")
+        rc, out = verdict_of({"patched": GOOD_PATCHED})
+        self.assertEqual(rc, 0, out)
+        self.assertIn("[89 113 103 95] J=0.99", out)
+
+    def test_missing_roundrobin_rings_distribution_fails_on_patched(self):
+        bad = GOOD_PATCHED.replace(
+            "# distribution uring_multishot_roundrobin concurrent: 89 113 103 95 "
+            "jain=0.992\n", "")
+        self.assert_fails({"patched": bad}, "uring_accept_roundrobin_test printed "
+                          "no '# distribution uring_multishot_roundrobin concurrent'")
 
     def test_base_in_title_and_json(self):
         with tempfile.TemporaryDirectory() as d:
@@ -484,7 +538,8 @@ class ChannelTest(unittest.TestCase):
                    "not ok 1 accept.procs_roundrobin.sequential\n"
                    "vmtest: exit other_test rc=1\n")
         log = vmverdict.parse_log(console, split(GOOD_PATCHED)[1])
-        self.assertEqual(list(log["programs"]), ["epoll_roundrobin_test"])
+        self.assertEqual(list(log["programs"]), ["epoll_roundrobin_test",
+                                                 "uring_accept_roundrobin_test"])
         self.assertEqual(verdict_of({"patched": (console, split(GOOD_PATCHED)[1])})[0], 0)
 
     def test_kernel_reports_are_taken_from_the_console_only(self):
