@@ -811,4 +811,160 @@ TEST(roundrobin_signalfd_pollfree)
 	close(sfd);
 }
 
+/*
+ * An instance takes an exclusive wakeup and then leaves without handling
+ * it: its worker harvests the event but does not accept, and deletes the
+ * item or closes the instance (a worker that shuts down).  The level-
+ * triggered item is back on the ready list, and the connection must reach
+ * the other instance's sleeping worker, without a further connect.
+ */
+struct handoff_worker {
+	int epfd;
+	pid_t tid;
+	int events;		/* epoll_wait()'s result */
+};
+
+static void *handoff_wait(void *arg)
+{
+	struct handoff_worker *w = arg;
+	struct epoll_event ev;
+
+	w->tid = syscall(SYS_gettid);
+	w->events = epoll_wait(w->epfd, &ev, 1, WAIT_MS);
+	return NULL;
+}
+
+FIXTURE(handoff) {
+	int fd;
+	unsigned short port;
+};
+
+FIXTURE_VARIANT(handoff) {
+	uint32_t events;
+	bool close;
+};
+
+FIXTURE_VARIANT_ADD(handoff, exclusive_del) {
+	.events = EPOLLIN | EPOLLEXCLUSIVE,
+};
+
+FIXTURE_VARIANT_ADD(handoff, exclusive_close) {
+	.events = EPOLLIN | EPOLLEXCLUSIVE,
+	.close = true,
+};
+
+FIXTURE_VARIANT_ADD(handoff, roundrobin_del) {
+	.events = EPOLLIN | EPOLLEXCLUSIVE | EPOLLROUNDROBIN,
+};
+
+FIXTURE_VARIANT_ADD(handoff, roundrobin_close) {
+	.events = EPOLLIN | EPOLLEXCLUSIVE | EPOLLROUNDROBIN,
+	.close = true,
+};
+
+FIXTURE_SETUP(handoff)
+{
+	self->fd = -1;
+	if ((variant->events & EPOLLROUNDROBIN) && !need_roundrobin(_metadata))
+		return;
+	if (!need_proc_syscall(_metadata, true))
+		return;
+	self->fd = listen_socket(&self->port);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(handoff)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F_TIMEOUT(handoff, passed_on, 30)
+{
+	struct handoff_worker w[2] = { { .tid = 0 }, { .tid = 0 } };
+	pthread_t t[2];
+	long long deadline;
+	int i, c, conn;
+
+	for (i = 0; i < 2; i++) {
+		w[i].epfd = epoll_create1(EPOLL_CLOEXEC);
+		ASSERT_LE(0, w[i].epfd);
+		ASSERT_EQ(0, ep_add(w[i].epfd, self->fd, variant->events));
+	}
+	/* both asleep: the first instance's entry is first in the queue */
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, handoff_wait, &w[i]));
+		deadline = now_ms() + WAIT_MS;
+		while (!(__atomic_load_n(&w[i].tid, __ATOMIC_ACQUIRE) &&
+			 sleeping_in_wait(w[i].tid))) {
+			ASSERT_GT(deadline, now_ms());
+			usleep(1000);
+		}
+	}
+	c = connect_client(self->port);
+	ASSERT_LE(0, c);
+	pthread_join(t[0], NULL);
+	ASSERT_EQ(1, w[0].events);
+	/* it leaves without accepting */
+	if (variant->close)
+		close(w[0].epfd);
+	else
+		ASSERT_EQ(0, epoll_ctl(w[0].epfd, EPOLL_CTL_DEL, self->fd,
+				       NULL));
+	pthread_join(t[1], NULL);
+	EXPECT_EQ(1, w[1].events) TH_LOG("the event was not passed on");
+	conn = accept4(self->fd, NULL, NULL, SOCK_NONBLOCK);
+	EXPECT_LE(0, conn);
+	if (conn >= 0)
+		close(conn);
+	close(c);
+	if (!variant->close)
+		close(w[0].epfd);
+	close(w[1].epfd);
+}
+
+/*
+ * The value of the "epoll_flags:" line of @epfd's fdinfo: 0 if there is
+ * none, -1 if fdinfo cannot be read.
+ */
+static long epoll_fdinfo_flags(int epfd)
+{
+	char path[64], line[256];
+	long flags = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", epfd);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "epoll_flags: %lx", &flags) == 1)
+			break;
+	fclose(f);
+	return flags;
+}
+
+/*
+ * Checkpoint/restore tools recreate an epoll instance from its fdinfo: it
+ * shows EPOLL_WAKE_FIFO on a line of its own, next to the file's "flags:".
+ */
+TEST(wake_fifo_fdinfo)
+{
+	int fifo, plain;
+
+	if (!need_wake_fifo(_metadata))
+		return;
+	fifo = epoll_create1(EPOLL_WAKE_FIFO);
+	ASSERT_LE(0, fifo);
+	plain = epoll_create1(0);
+	ASSERT_LE(0, plain);
+	if (epoll_fdinfo_flags(plain) < 0)
+		SKIP(goto out, "no /proc/self/fdinfo");
+	EXPECT_EQ(EPOLL_WAKE_FIFO, epoll_fdinfo_flags(fifo));
+	EXPECT_EQ(0, epoll_fdinfo_flags(plain));
+out:
+	close(plain);
+	close(fifo);
+}
+
 TEST_HARNESS_MAIN

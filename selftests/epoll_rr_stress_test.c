@@ -377,23 +377,52 @@ static void waiter_run(struct ctx *c, enum kind kind, unsigned int seed)
 
 enum { UD_ACCEPT = 1, UD_CANCEL };
 #define LEAVE_EVERY_MS	50	/* a multishot worker leaves the queue */
+#define LEAVE_PAUSE_US	5000	/* ... after not reaping for this long */
 
 /*
- * Cancel the multishot accept while connections arrive, serving those it
- * still took, and every other time then close the ring and make a new
- * one.  Not with the accept queued: the connections it accepted in the
- * meantime would stay open in this process, their CQEs gone with the
- * ring.  Never killed by the supervisor, for the same reason: its ring
- * may hold many accepted connections, which a kill -9 would drop.
- * Returns false if the ring could not be re-created.
+ * The multishot ring is DEFER_TASKRUN: a wakeup it takes is handled only
+ * when its task waits, so leaving can catch a wakeup taken and not yet
+ * handled, which the kernel must pass on to another waiter.
  */
-static bool uring_leave(struct ctx *c, struct io_uring *ring, bool exit)
+#define MULTI_RING_FLAGS (IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN)
+
+/*
+ * Leave the queue while connections arrive: cancel the multishot accept
+ * and serve what it still took; or, every other time, close the ring
+ * with the accept queued, after serving the connections whose CQEs are
+ * posted (a connection accepted behind a CQE that the close discards
+ * would stay open in this process, unanswered).  Either way, a wakeup the
+ * ring took but had not handled must reach another worker, or the
+ * connection sits in the backlog, which a quiet window catches.  Never
+ * killed by the supervisor, since a kill -9 drops the connections its ring
+ * accepted.  Returns false if the ring could not be re-created.
+ */
+static bool uring_leave(struct ctx *c, struct io_uring *ring, bool close_ring)
 {
 	struct io_uring_cqe *cqe;
 	struct io_uring_sqe *sqe;
 	bool ended = false, cancelled = false;
 	int ret;
 
+	/*
+	 * Busy elsewhere for a moment, as a worker finishing a request: a
+	 * wakeup taken now waits, unhandled, in the ring's task work.
+	 */
+	sleep_us(LEAVE_PAUSE_US);
+	if (close_ring) {
+		/* CQEs already posted; no io_uring_enter(), no task work */
+		while (!io_uring_peek_cqe(ring, &cqe)) {
+			if (cqe->res >= 0)
+				serve(c, cqe->res, URING_MULTI);
+			io_uring_cqe_seen(ring, cqe);
+		}
+		io_uring_queue_exit(ring);
+		ADD(c->sh->ring_leaves, 1);
+		if (!io_uring_queue_init(8, ring, MULTI_RING_FLAGS))
+			return true;
+		report_error(c, "io_uring_queue_init");
+		return false;
+	}
 	sqe = io_uring_get_sqe(ring);
 	io_uring_prep_cancel64(sqe, UD_ACCEPT, 0);
 	io_uring_sqe_set_data64(sqe, UD_CANCEL);
@@ -418,13 +447,7 @@ static bool uring_leave(struct ctx *c, struct io_uring *ring, bool exit)
 		io_uring_cqe_seen(ring, cqe);
 	}
 	ADD(c->sh->ring_leaves, 1);
-	if (!exit)
-		return true;
-	io_uring_queue_exit(ring);
-	if (!io_uring_queue_init(8, ring, 0))
-		return true;
-	report_error(c, "io_uring_queue_init");
-	return false;
+	return true;
 }
 
 static void uring_run(struct ctx *c, enum kind kind)
@@ -438,7 +461,8 @@ static void uring_run(struct ctx *c, enum kind kind)
 	bool armed = false;
 	int ret, res;
 
-	if (io_uring_queue_init(8, &ring, 0)) {
+	if (io_uring_queue_init(8, &ring,
+				kind == URING_MULTI ? MULTI_RING_FLAGS : 0)) {
 		report_error(c, "io_uring_queue_init");
 		return;
 	}

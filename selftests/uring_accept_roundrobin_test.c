@@ -33,6 +33,9 @@
 #ifndef IORING_ACCEPT_ROUNDROBIN
 #define IORING_ACCEPT_ROUNDROBIN	8U	/* bit 3 */
 #endif
+#ifndef IORING_ACCEPT_DONTWAIT		/* since 6.10 */
+#define IORING_ACCEPT_DONTWAIT	2U	/* bit 1 */
+#endif
 #define ACCEPT_RR	(IORING_ACCEPT_MULTISHOT | IORING_ACCEPT_ROUNDROBIN)
 
 /* An accept of @fd with IORING_ACCEPT_* @flags, submitted by ring_submit(). */
@@ -608,7 +611,8 @@ TEST_F(rings, shutdown_ends_all)
 /*
  * IORING_ACCEPT_ROUNDROBIN asks for an entry that stays queued: it is
  * refused with a single-shot accept, whose entry leaves the queue when it
- * is woken and already takes turns.
+ * is woken and already takes turns, and with IORING_ACCEPT_DONTWAIT,
+ * which never queues one.
  */
 TEST(uring_roundrobin_needs_multishot)
 {
@@ -619,9 +623,143 @@ TEST(uring_roundrobin_needs_multishot)
 	ASSERT_EQ(0, ring_init(&r));
 	ring_accept(&r, -1, IORING_ACCEPT_ROUNDROBIN, 0);
 	EXPECT_EQ(-EINVAL, ring_run(&r));
+	ring_accept(&r, -1, ACCEPT_RR | IORING_ACCEPT_DONTWAIT, 0);
+	EXPECT_EQ(-EINVAL, ring_run(&r));
 	ring_accept(&r, -1, ACCEPT_RR, 0);
 	EXPECT_EQ(-EBADF, ring_run(&r));
 	ring_exit(&r);
+}
+
+/*
+ * A ring takes the wakeup of a connection and is torn down before it has
+ * handled it: its rings are DEFER_TASKRUN, so the task work that would
+ * accept stays pending while nobody waits on that ring; then its accept
+ * is cancelled, or the ring is closed.  The connection must go to one of
+ * the other rings, without a further connect.
+ */
+FIXTURE(held) {
+	struct ring ring[NR_WORKERS];
+	int fd;
+	unsigned short port;
+};
+
+FIXTURE_VARIANT(held) {
+	unsigned int flags;
+	bool cancel;
+};
+
+FIXTURE_VARIANT_ADD(held, multishot_cancel) {
+	.flags = IORING_ACCEPT_MULTISHOT,
+	.cancel = true,
+};
+
+FIXTURE_VARIANT_ADD(held, multishot_close) {
+	.flags = IORING_ACCEPT_MULTISHOT,
+};
+
+FIXTURE_VARIANT_ADD(held, roundrobin_cancel) {
+	.flags = ACCEPT_RR,
+	.cancel = true,
+};
+
+FIXTURE_VARIANT_ADD(held, roundrobin_close) {
+	.flags = ACCEPT_RR,
+};
+
+FIXTURE_SETUP(held)
+{
+	int i, ret;
+
+	self->fd = -1;
+	for (i = 0; i < NR_WORKERS; i++)
+		self->ring[i].fd = -1;
+	if (!need_uring_accept(_metadata, variant->flags))
+		return;
+	ret = ring_init_flags(&self->ring[0], IORING_SETUP_SINGLE_ISSUER |
+					      IORING_SETUP_DEFER_TASKRUN);
+	if (ret == -EINVAL)
+		SKIP(return, "no IORING_SETUP_DEFER_TASKRUN (before 6.1)");
+	ring_exit(&self->ring[0]);
+	self->fd = listen_socket(&self->port);
+	ASSERT_LE(0, self->fd);
+	for (i = 0; i < NR_WORKERS; i++) {
+		ASSERT_EQ(0, ring_init_flags(&self->ring[i],
+					     IORING_SETUP_SINGLE_ISSUER |
+					     IORING_SETUP_DEFER_TASKRUN));
+		ring_accept(&self->ring[i], self->fd, variant->flags,
+			    UD_ACCEPT);
+		ASSERT_EQ(0, ring_submit(&self->ring[i]));
+	}
+}
+
+FIXTURE_TEARDOWN(held)
+{
+	int i;
+
+	for (i = 0; i < NR_WORKERS; i++)
+		if (self->ring[i].fd >= 0)
+			ring_exit(&self->ring[i]);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/* Run the pending task work of a DEFER_TASKRUN ring, and take a CQE. */
+static bool ring_run_reap(struct ring *r, struct io_uring_cqe *cqe)
+{
+	syscall(__NR_io_uring_enter, r->fd, 0, 0, IORING_ENTER_GETEVENTS,
+		NULL, 0);
+	return ring_reap(r, cqe);
+}
+
+/* Wait until @fd has a connection queued: it has been woken for it. */
+static bool queued(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, WAIT_MS) == 1;
+}
+
+TEST_F_TIMEOUT(held, passed_on, 30)
+{
+	struct io_uring_cqe cqe;
+	long long deadline;
+	int c, i, got = -1;
+
+	c = connect_client(self->port);
+	ASSERT_LE(0, c);
+	ASSERT_TRUE(queued(self->fd));
+	/* ring 0, first in the queue, took the wakeup: no other ring has it */
+	for (i = 1; i < NR_WORKERS; i++)
+		ASSERT_FALSE(ring_run_reap(&self->ring[i], &cqe))
+			TH_LOG("ring %d: res %d", i, cqe.res);
+
+	if (variant->cancel) {
+		ring_sqe(&self->ring[0], IORING_OP_ASYNC_CANCEL, -1,
+			 UD_STOP)->addr = UD_ACCEPT;
+		ASSERT_EQ(0, ring_submit(&self->ring[0]));
+		/* the task work runs, and finds the accept cancelled */
+		for (i = 0; i < 2; i++) {
+			ASSERT_EQ(0, ring_wait(&self->ring[0], &cqe));
+			if (cqe.user_data == UD_ACCEPT)
+				EXPECT_EQ(-ECANCELED, cqe.res);
+		}
+	} else {
+		ring_exit(&self->ring[0]);
+	}
+
+	deadline = now_ms() + WAIT_MS;
+	while (got < 0 && now_ms() < deadline) {
+		for (i = 1; i < NR_WORKERS && got < 0; i++)
+			if (ring_run_reap(&self->ring[i], &cqe))
+				got = i;
+		if (got < 0)
+			usleep(10000);
+	}
+	close(c);
+	ASSERT_LE(0, got) TH_LOG("the held connection was not accepted");
+	EXPECT_LE(0, cqe.res);
+	if (cqe.res >= 0)
+		close(cqe.res);
 }
 
 TEST_HARNESS_MAIN
