@@ -134,9 +134,14 @@ verify() {
 	[ "$(git -C "$tree" rev-parse "$out^{tree}")" = "$(git -C "$tree" rev-parse 'HEAD^{tree}')" ] ||
 		die "the exported series does not give the tree that was tested"
 
-	# checkpatch --strict: no finding at all.
+	# checkpatch --strict: no finding at all, but "does MAINTAINERS need
+	# updating?" where the series' own MAINTAINERS patch covers the files.
 	for f in "${patches[@]}"; do
-		out=$(checkpatch_findings "$tree" "$f")
+		if maintained_new_files "$f" "${patches[@]}"; then
+			out=$(checkpatch_findings "$tree" "$f" "$CHECKPATCH_MAINTAINERS")
+		else
+			out=$(checkpatch_findings "$tree" "$f")
+		fi
 		if [ -n "$out" ]; then
 			printf '%s:\n%s\n' "$(basename "$f")" "$out" >&2
 			bad=1

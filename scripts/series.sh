@@ -49,11 +49,6 @@ need_tree() {
 		die "$tree missing: run scripts/lib/kernel-trees.sh first"
 }
 
-# new_files PATCH: the files PATCH creates, one a line.
-new_files() {
-	git apply --summary "$1" | sed -n 's/^ create mode [0-7]* //p'
-}
-
 # touched_files PATCH: the files PATCH creates, changes or deletes.
 touched_files() {
 	git apply --numstat "$1" | cut -f3
@@ -185,38 +180,9 @@ sync_selftest() {
 	"${GIT[@]}" -C "$tree" worktree remove --force "$wt"
 }
 
-# maintained_new_files PATCH: true if PATCH creates files and a MAINTAINERS
-# line that the series adds covers each of them (a directory, an exact
-# path or a glob), so that checkpatch's "does MAINTAINERS need updating?"
-# about it is answered by another patch.
-maintained_new_files() {
-	local f pat ok any=0
-	local -a pats
-	mapfile -t pats < <(for p in "${patches[@]}"; do
-		awk '/^diff --git a\/MAINTAINERS b\/MAINTAINERS/ { m = 1; next }
-			/^diff --git / { m = 0 }
-			m && /^\+F:\t/ { sub(/^\+F:\t/, ""); print }' "$p"
-	done)
-	while read -r f; do
-		[ -n "$f" ] || continue
-		any=1 ok=0
-		for pat in "${pats[@]}"; do
-			if [[ $pat = */ ]]; then
-				[[ $f != "$pat"* ]] || ok=1
-			else
-				# shellcheck disable=SC2053 # a MAINTAINERS pattern, a glob
-				[[ $f != $pat ]] || ok=1
-			fi
-		done
-		[ $ok = 1 ] || return 1
-	done < <(new_files "$1")
-	[ $any = 1 ]
-}
-
 run_checkpatch() {
 	local p out bad=0
 	local sob="ERROR: Missing Signed-off-by: line(s)"
-	local maint="WARNING: added, moved or deleted file(s), does MAINTAINERS need updating?"
 	checkpatch_tree=$BUILD_DIR/$newest/patched/src
 	# Your own tree's checkpatch.pl, when you bring one: newer than ours.
 	[ -z "$KERNEL_SRC" ] || checkpatch_tree=$tree
@@ -226,8 +192,8 @@ run_checkpatch() {
 		BASE=$newest KERNEL_SRC='' TREES=patched "$REPO/scripts/lib/kernel-trees.sh"
 	fi
 	for p in "${patches[@]}"; do
-		if maintained_new_files "$p"; then
-			out=$(checkpatch_findings "$checkpatch_tree" "$p" "$sob" "$maint")
+		if maintained_new_files "$p" "${patches[@]}"; then
+			out=$(checkpatch_findings "$checkpatch_tree" "$p" "$sob" "$CHECKPATCH_MAINTAINERS")
 		else
 			out=$(checkpatch_findings "$checkpatch_tree" "$p" "$sob")
 		fi

@@ -157,6 +157,44 @@ checkpatch_findings() {
 		{ split($0, l, "\n"); if (!(l[1] in ok)) print $0 "\n" }'
 }
 
+# checkpatch warns about every patch that adds a file without touching
+# MAINTAINERS, even when another patch of the series lists the file there.
+CHECKPATCH_MAINTAINERS="WARNING: added, moved or deleted file(s), does MAINTAINERS need updating?"
+
+# new_files PATCH: the files PATCH creates, one a line.
+new_files() {
+	git apply --summary "$1" | sed -n 's/^ create mode [0-7]* //p'
+}
+
+# maintained_new_files PATCH SERIES...: true if PATCH creates files and a
+# MAINTAINERS line that a patch of SERIES adds covers each of them (a
+# directory, an exact path or a glob), so that checkpatch's "does
+# MAINTAINERS need updating?" about it is answered by another patch.
+maintained_new_files() {
+	local patch=$1 f pat ok any=0
+	local -a pats
+	shift
+	mapfile -t pats < <(for p in "$@"; do
+		awk '/^diff --git a\/MAINTAINERS b\/MAINTAINERS/ { m = 1; next }
+			/^diff --git / { m = 0 }
+			m && /^\+F:\t/ { sub(/^\+F:\t/, ""); print }' "$p"
+	done)
+	while read -r f; do
+		[ -n "$f" ] || continue
+		any=1 ok=0
+		for pat in "${pats[@]}"; do
+			if [[ $pat = */ ]]; then
+				[[ $f != "$pat"* ]] || ok=1
+			else
+				# shellcheck disable=SC2053 # a MAINTAINERS pattern, a glob
+				[[ $f != $pat ]] || ok=1
+			fi
+		done
+		[ $ok = 1 ] || return 1
+	done < <(new_files "$patch")
+	[ $any = 1 ]
+}
+
 # tree_base DIR: "VERSION.PATCHLEVEL" of the Linux tree DIR, from its Makefile.
 tree_base() {
 	awk -F' *= *' '$1 == "VERSION" && v == "" { v = $2 }

@@ -27,6 +27,7 @@ BEFORE, AFTER = "baseline", "patched"
 # program's distributions come from the selftest and from acceptlab
 # (qemu/guest/acceptlab-ktap.sh).
 SELFTEST = "epoll_roundrobin_test"
+URING_SELFTEST = "uring_accept_roundrobin_test"
 ACCEPTLAB = "acceptlab_models"
 TABLE = [
     ("4 processes, an epoll each, 40 sequential connections", None),
@@ -42,12 +43,12 @@ TABLE = [
     ("  epoll_create1(0)", (SELFTEST, "threads_exclusive", "concurrent")),
     ("  EPOLL_WAKE_FIFO", (SELFTEST, "threads_fifo", "concurrent")),
     ("4 processes, an io_uring each, multishot accept, 40 sequential", None),
-    ("  IORING_ACCEPT_MULTISHOT", (SELFTEST, "uring_multishot", "sequential")),
-    ("  + IORING_ACCEPT_ROUNDROBIN", (SELFTEST, "uring_multishot_roundrobin",
+    ("  IORING_ACCEPT_MULTISHOT", (URING_SELFTEST, "uring_multishot", "sequential")),
+    ("  + IORING_ACCEPT_ROUNDROBIN", (URING_SELFTEST, "uring_multishot_roundrobin",
                                       "sequential")),
     ("4 processes, an io_uring each, 400 connections, 2 clients", None),
-    ("  IORING_ACCEPT_MULTISHOT", (SELFTEST, "uring_multishot", "concurrent")),
-    ("  + IORING_ACCEPT_ROUNDROBIN", (SELFTEST, "uring_multishot_roundrobin",
+    ("  IORING_ACCEPT_MULTISHOT", (URING_SELFTEST, "uring_multishot", "concurrent")),
+    ("  + IORING_ACCEPT_ROUNDROBIN", (URING_SELFTEST, "uring_multishot_roundrobin",
                                       "concurrent")),
     ("Other accept models, 4 processes, 40 sequential connections", None),
     ("  blocking accept()", (ACCEPTLAB, "blocking", "acceptlab_sequential")),

@@ -283,6 +283,35 @@ class VerdictTest(unittest.TestCase):
         self.assert_fails({"patched": bad},
                           "not ok; t.c:42:seq:Expected 10 (10) == n (0)")
 
+    def test_fix_tests_may_fail_on_the_baseline_only(self):
+        # The lost wakeup the series fixes, shown on the baseline: the
+        # program's exit status and the "not ok" are the bug, not a failure.
+        before = GOOD_BASELINE.replace(
+            "ok 1 accept.uring_multishot.sequential",
+            "ok 1 accept.uring_multishot.sequential\n"
+            "# t.c:9:passed_on:the held connection was not accepted\n"
+            "not ok 3 held.multishot_cancel.passed_on").replace(
+            "1..2", "1..3").replace(
+            "vmtest: exit uring_accept_roundrobin_test rc=0",
+            "vmtest: exit uring_accept_roundrobin_test rc=1")
+        rc, out = verdict_of({"baseline": before})
+        self.assertEqual(rc, 0, out)
+        self.assertIn("The bugs the series fixes", out)
+        # The same failure on a patched kernel fails the run.
+        after = GOOD_PATCHED.replace(
+            "ok 2 accept.uring_multishot_roundrobin.concurrent",
+            "ok 2 accept.uring_multishot_roundrobin.concurrent\n"
+            "not ok 3 held.multishot_cancel.passed_on").replace(
+            "1..2\n# distribution uring_multishot",
+            "1..3\n# distribution uring_multishot").replace(
+            "vmtest: exit uring_accept_roundrobin_test rc=0",
+            "vmtest: exit uring_accept_roundrobin_test rc=1")
+        self.assert_fails({"patched": after}, "held.multishot_cancel.passed_on")
+        # Another failure on the baseline still fails it.
+        other = before.replace("not ok 3 held.multishot_cancel.passed_on",
+                               "not ok 3 rings.multishot.sequential")
+        self.assert_fails({"baseline": other}, "not ok")
+
     def test_skip_on_patched_fails(self):
         bad = GOOD_PATCHED.replace(
             "ok 2 accept.procs_roundrobin.sequential",
