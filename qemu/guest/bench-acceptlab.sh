@@ -71,7 +71,7 @@ nginx_stop_ms=${BENCH_NGINX_STOP_MS:-500}
 NGINX_CLOGGED=nginx_stock_clogged,nginx_shim_clogged,nginx_reuseport_clogged
 # Plain epoll shows the herd (wakeups per accepted connection), blocking
 # and reuseport are the other answers a reviewer names.
-SCALING_MODELS="epoll_exclusive epoll_roundrobin epoll_shared epoll_shared_fifo epoll blocking reuseport"
+SCALING_MODELS="epoll_exclusive epoll_roundrobin epoll_shared epoll_shared_fifo epoll blocking reuseport uring_multishot uring_multishot_roundrobin"
 LATENCY_MODELS="blocking epoll_exclusive epoll_roundrobin reuseport reuseport_ebpf_rr"
 IDLE_MODELS="epoll_exclusive epoll_roundrobin epoll_shared epoll_shared_fifo blocking reuseport reuseport_ebpf_rr"
 # One shared queue (blocking, round-robin) against one queue per worker,

@@ -27,9 +27,12 @@ JAIN_GOAL = 0.99       # Jain's index of the round-robin models, every worker wa
 WAKEUP_SLACK = 0.05    # round-robin's wakeups per accept over EXCLUSIVE's
 P99_GOAL = 0.5         # round-robin's p99 over reuseport's, one worker clogged
 
-# (round-robin model, the model it changes): compared at every point.
+# (round-robin model, the model it changes): compared at every point.  The
+# io_uring pair measures what passing over busy rings costs (each SYN walks
+# the rings that still own a wakeup); its "wakeups" are CQEs.
 PAIRS = [("epoll_roundrobin", "epoll_exclusive"),
-         ("epoll_shared_fifo", "epoll_shared")]
+         ("epoll_shared_fifo", "epoll_shared"),
+         ("uring_multishot_roundrobin", "uring_multishot")]
 # Experiments of bench_alternatives.py (imported there from here).
 ALTERNATIVES = ("restart", "idleconn")
 LATENCY_STATS = ["min", "avg", "median", "p99", "p99_9", "max", "stddev"]
