@@ -444,6 +444,36 @@ FIXTURE_VARIANT_ADD(rings, roundrobin) {
 	.flags = ACCEPT_RR,
 };
 
+/*
+ * NR_WORKERS rings made with IORING_SETUP_* @setup, each with a multishot
+ * accept (@flags) of a new listening socket: @fd, on @port.
+ */
+static void rings_open(struct __test_metadata *_metadata, struct ring *ring,
+		       int *fd, unsigned short *port, unsigned int flags,
+		       unsigned int setup)
+{
+	int i;
+
+	*fd = listen_socket(port);
+	ASSERT_LE(0, *fd);
+	for (i = 0; i < NR_WORKERS; i++) {
+		ASSERT_EQ(0, ring_init_flags(&ring[i], setup));
+		ring_accept(&ring[i], *fd, flags, UD_ACCEPT);
+		ASSERT_EQ(0, ring_submit(&ring[i]));
+	}
+}
+
+static void rings_close(struct ring *ring, int fd)
+{
+	int i;
+
+	for (i = 0; i < NR_WORKERS; i++)
+		if (ring[i].fd >= 0)
+			ring_exit(&ring[i]);
+	if (fd >= 0)
+		close(fd);
+}
+
 FIXTURE_SETUP(rings)
 {
 	int i;
@@ -453,24 +483,13 @@ FIXTURE_SETUP(rings)
 		self->ring[i].fd = -1;
 	if (!need_uring_accept(_metadata, variant->flags))
 		return;
-	self->fd = listen_socket(&self->port);
-	ASSERT_LE(0, self->fd);
-	for (i = 0; i < NR_WORKERS; i++) {
-		ASSERT_EQ(0, ring_init(&self->ring[i]));
-		ring_accept(&self->ring[i], self->fd, variant->flags, UD_ACCEPT);
-		ASSERT_EQ(0, ring_submit(&self->ring[i]));
-	}
+	rings_open(_metadata, self->ring, &self->fd, &self->port,
+		   variant->flags, 0);
 }
 
 FIXTURE_TEARDOWN(rings)
 {
-	int i;
-
-	for (i = 0; i < NR_WORKERS; i++)
-		if (self->ring[i].fd >= 0)
-			ring_exit(&self->ring[i]);
-	if (self->fd >= 0)
-		close(self->fd);
+	rings_close(self->ring, self->fd);
 }
 
 /* The next CQE of any open ring, within WAIT_MS: the ring's index, or -1. */
@@ -668,6 +687,8 @@ FIXTURE_VARIANT_ADD(held, roundrobin_close) {
 
 FIXTURE_SETUP(held)
 {
+	const unsigned int setup = IORING_SETUP_SINGLE_ISSUER |
+				   IORING_SETUP_DEFER_TASKRUN;
 	int i, ret;
 
 	self->fd = -1;
@@ -675,32 +696,17 @@ FIXTURE_SETUP(held)
 		self->ring[i].fd = -1;
 	if (!need_uring_accept(_metadata, variant->flags))
 		return;
-	ret = ring_init_flags(&self->ring[0], IORING_SETUP_SINGLE_ISSUER |
-					      IORING_SETUP_DEFER_TASKRUN);
+	ret = ring_init_flags(&self->ring[0], setup);
 	if (ret == -EINVAL)
 		SKIP(return, "no IORING_SETUP_DEFER_TASKRUN (before 6.1)");
 	ring_exit(&self->ring[0]);
-	self->fd = listen_socket(&self->port);
-	ASSERT_LE(0, self->fd);
-	for (i = 0; i < NR_WORKERS; i++) {
-		ASSERT_EQ(0, ring_init_flags(&self->ring[i],
-					     IORING_SETUP_SINGLE_ISSUER |
-					     IORING_SETUP_DEFER_TASKRUN));
-		ring_accept(&self->ring[i], self->fd, variant->flags,
-			    UD_ACCEPT);
-		ASSERT_EQ(0, ring_submit(&self->ring[i]));
-	}
+	rings_open(_metadata, self->ring, &self->fd, &self->port,
+		   variant->flags, setup);
 }
 
 FIXTURE_TEARDOWN(held)
 {
-	int i;
-
-	for (i = 0; i < NR_WORKERS; i++)
-		if (self->ring[i].fd >= 0)
-			ring_exit(&self->ring[i]);
-	if (self->fd >= 0)
-		close(self->fd);
+	rings_close(self->ring, self->fd);
 }
 
 /* Run the pending task work of a DEFER_TASKRUN ring, and take a CQE. */
