@@ -103,7 +103,7 @@ pristine_pages() {
 
 # verify DIR IDENT: the export's own checks; die on the first that fails.
 verify() {
-	local dir=$1 ident=$2 f out bad=0 patches=() mails=()
+	local dir=$1 ident=$2 f out bad=0 patches=() mails=() allowed
 	mails=("$dir"/series/*.patch "$dir"/man-pages/*.patch)
 	for f in "$dir"/series/*.patch; do
 		case $f in */0000-cover-letter.patch) ;; *) patches+=("$f") ;; esac
@@ -137,11 +137,8 @@ verify() {
 	# checkpatch --strict: no finding at all, but "does MAINTAINERS need
 	# updating?" where the series' own MAINTAINERS patch covers the files.
 	for f in "${patches[@]}"; do
-		if maintained_new_files "$f" "${patches[@]}"; then
-			out=$(checkpatch_findings "$tree" "$f" "$CHECKPATCH_MAINTAINERS")
-		else
-			out=$(checkpatch_findings "$tree" "$f")
-		fi
+		mapfile -t allowed < <(series_allowed "$f" "${patches[@]}")
+		out=$(checkpatch_findings "$tree" "$f" "${allowed[@]}")
 		if [ -n "$out" ]; then
 			printf '%s:\n%s\n' "$(basename "$f")" "$out" >&2
 			bad=1

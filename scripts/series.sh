@@ -181,7 +181,7 @@ sync_selftest() {
 }
 
 run_checkpatch() {
-	local p out bad=0
+	local p out bad=0 allowed
 	local sob="ERROR: Missing Signed-off-by: line(s)"
 	checkpatch_tree=$BUILD_DIR/$newest/patched/src
 	# Your own tree's checkpatch.pl, when you bring one: newer than ours.
@@ -192,11 +192,8 @@ run_checkpatch() {
 		BASE=$newest KERNEL_SRC='' TREES=patched "$REPO/scripts/lib/kernel-trees.sh"
 	fi
 	for p in "${patches[@]}"; do
-		if maintained_new_files "$p" "${patches[@]}"; then
-			out=$(checkpatch_findings "$checkpatch_tree" "$p" "$sob" "$CHECKPATCH_MAINTAINERS")
-		else
-			out=$(checkpatch_findings "$checkpatch_tree" "$p" "$sob")
-		fi
+		mapfile -t allowed < <(series_allowed "$p" "${patches[@]}")
+		out=$(checkpatch_findings "$checkpatch_tree" "$p" "$sob" "${allowed[@]}")
 		if [ -n "$out" ]; then
 			printf '%s\n%s\n' "$(basename "$p"):" "$out" >&2
 			bad=1

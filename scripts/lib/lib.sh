@@ -195,6 +195,13 @@ maintained_new_files() {
 	[ $any = 1 ]
 }
 
+# series_allowed PATCH SERIES...: the checkpatch findings a patch of SERIES
+# may have besides those its caller allows: "does MAINTAINERS need
+# updating?" where SERIES' own MAINTAINERS lines cover PATCH's new files.
+series_allowed() {
+	! maintained_new_files "$@" || echo "$CHECKPATCH_MAINTAINERS"
+}
+
 # tree_base DIR: "VERSION.PATCHLEVEL" of the Linux tree DIR, from its Makefile.
 tree_base() {
 	awk -F' *= *' '$1 == "VERSION" && v == "" { v = $2 }
