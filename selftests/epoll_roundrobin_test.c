@@ -829,7 +829,7 @@ static void *handoff_wait(void *arg)
 	struct handoff_worker *w = arg;
 	struct epoll_event ev;
 
-	w->tid = syscall(SYS_gettid);
+	__atomic_store_n(&w->tid, syscall(SYS_gettid), __ATOMIC_RELEASE);
 	w->events = epoll_wait(w->epfd, &ev, 1, WAIT_MS);
 	return NULL;
 }
