@@ -556,6 +556,13 @@ TEST_F(rings, sequential)
  * A ring leaves, its accept queued: cancelled through
  * IORING_OP_ASYNC_CANCEL, or the ring closed.  Nothing hangs, and the
  * others take every connection, in rotation with round-robin.
+ *
+ * The cancel is done when its CQE arrives, but a closed ring is torn down
+ * later, by io_ring_exit_work(), and userspace cannot tell when.  If that
+ * happens while a connection waits, the connection wakes the next ring,
+ * and the closed ring's teardown also passes it on to one more: that ring
+ * finds nothing and goes to the back once.  So after a close the order
+ * may break once, and from there on it must rotate again.
  */
 static void ring_leaves(struct __test_metadata *_metadata, struct ring *ring,
 			unsigned short port, bool cancel, bool roundrobin)
@@ -563,7 +570,8 @@ static void ring_leaves(struct __test_metadata *_metadata, struct ring *ring,
 	const int victim = 1, n = (NR_WORKERS - 1) * ROUNDS;
 	struct ring *r = &ring[victim];
 	struct io_uring_cqe cqe;
-	int order[NR_EVENTS], i, got;
+	const unsigned int others = ALL_WORKERS & ~(1U << victim);
+	int order[NR_EVENTS], i, got, from;
 
 	if (cancel) {
 		ring_sqe(r, IORING_OP_ASYNC_CANCEL, -1, UD_STOP)->addr =
@@ -589,10 +597,13 @@ static void ring_leaves(struct __test_metadata *_metadata, struct ring *ring,
 	ASSERT_EQ(n, got) TH_LOG("so far: %s", fmt_order(order, got));
 	for (i = 0; i < n; i++)
 		ASSERT_NE(victim, order[i]) TH_LOG("%s", fmt_order(order, n));
-	if (roundrobin)
-		EXPECT_EQ(-1, rotation_break(order, n,
-					     ALL_WORKERS & ~(1U << victim)))
-			TH_LOG("%s", fmt_order(order, n));
+	if (!roundrobin)
+		return;
+	from = cancel ? 0 : rotation_break(order, n, others);
+	if (from < 0)
+		return;
+	EXPECT_EQ(-1, rotation_break(order + from, n - from, others))
+		TH_LOG("%s", fmt_order(order, n));
 }
 
 TEST_F(rings, cancel_leaves_rotation)
