@@ -176,6 +176,18 @@ class ParseTest(unittest.TestCase):
         self.assertEqual(sorted(log["banners"]), ["KASAN", "lockdep"])
         self.assertEqual(log["splats"], [])
 
+    def test_run_times_are_kept_and_printed(self):
+        text = GOOD_BASELINE.replace(
+            "vmtest: exit epoll_roundrobin_test rc=0",
+            "vmtest: exit epoll_roundrobin_test rc=0 time=12.5s")
+        log = parse(text)
+        progs = log["programs"]
+        self.assertEqual(progs["epoll_roundrobin_test"]["seconds"], 12.5)
+        self.assertIsNone(progs["uring_accept_roundrobin_test"]["seconds"])
+        _, out = verdict_of({"baseline": text})
+        self.assertRegex(out, r"(?m)^epoll_roundrobin_test +12\.5$")
+        self.assertNotRegex(out, r"(?m)^uring_accept_roundrobin_test ")
+
     def test_guest_notes_are_kept_and_printed(self):
         text = GOOD_DEBUG.replace(
             "vmtest: run epoll_rr_stress_test",

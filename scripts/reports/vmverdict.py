@@ -64,7 +64,7 @@ NGINX_VERSION = re.compile(r"^# nginx version: nginx/(\S+?),")
 HARNESS_LOG = re.compile(r"^# (?:\S*/)?([^/\s]+:\d+:\S+:.*)$")
 BEGIN = re.compile(r"^vmtest: begin kernel=(\S+) nproc=(\d+)$")
 RUN = re.compile(r"^vmtest: run (\S+)$")
-EXIT = re.compile(r"^vmtest: exit (\S+) rc=(\d+)$")
+EXIT = re.compile(r"^vmtest: exit (\S+) rc=(\d+)(?: time=(\d+\.\d)s)?$")
 # A failed test run once more, alone (qemu/guest/init, VMTEST_RETRY).
 RETRY = re.compile(r"^vmtest: retry (\S+) (\S+) rc=(\d+)$")
 HOST_NOTE = re.compile(r"^vmtest: host: (.*)$")
@@ -165,6 +165,7 @@ def parse_log(console, results):
         elif m := EXIT.match(line):
             if m[1] in log["programs"]:
                 log["programs"][m[1]]["rc"] = int(m[2])
+                log["programs"][m[1]]["seconds"] = m[3] and float(m[3])
             prog = None
         elif m := RETRY.match(line):
             if m[1] in log["programs"]:
@@ -414,6 +415,18 @@ def nginx_table(logs):
                             for r in rows])
 
 
+def run_times(logs):
+    """A table of each selftest program's run time on each kernel, or ''."""
+    names = sorted({n for log in logs.values() for n, p in log["programs"].items()
+                    if n.endswith("_test") and p.get("seconds") is not None})
+    if not names:
+        return ""
+    rows = [[n] + [f"{logs[k]['programs'][n]['seconds']:.1f}"
+                   if logs[k]["programs"].get(n, {}).get("seconds") is not None
+                   else "-" for k in logs] for n in names]
+    return columns(["program"] + list(logs), rows)
+
+
 def read_pair(console_path):
     """(console text, results text) of the console log console_path and
     the results file beside it."""
@@ -485,6 +498,11 @@ def main(argv=None):
         if log["stress"]:
             print(f"\nStress test on {kernel} ({log['release'] or '?'}):")
             print("\n".join(f"  {line}" for line in log["stress"]))
+    times = run_times(logs)
+    if times:
+        print("\nRun time of the kselftest programs, in seconds (the kselftest "
+              "runner allows 45 a program):")
+        print(times)
     for kernel, log in logs.items():
         for note in log["guest_notes"]:
             print(f"\nnote: {kernel}: {note}")
