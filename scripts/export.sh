@@ -4,8 +4,10 @@
 # passing run, checked before anyone sends it.  Never sends mail.
 #
 #   export.sh            write $EXPORT_DIR/v$REVISION/ (default build/export/v1):
-#                          series/     git format-patch --cover-letter: the
-#                                      submitter as author, with their
+#                          series/     git format-patch --cover-letter of the
+#                                      series but the patches its held-back
+#                                      file names (kept, tested, not sent):
+#                                      the submitter as author, with their
 #                                      Signed-off-by after Assisted-by, To:
 #                                      and Cc: from get_maintainer.pl, the
 #                                      cover letter filled from the run
@@ -103,7 +105,7 @@ pristine_pages() {
 
 # verify DIR IDENT: the export's own checks; die on the first that fails.
 verify() {
-	local dir=$1 ident=$2 f out bad=0 patches=() mails=() allowed
+	local dir=$1 ident=$2 f out bad=0 patches=() mails=() allowed held
 	mails=("$dir"/series/*.patch "$dir"/man-pages/*.patch)
 	for f in "$dir"/series/*.patch; do
 		case $f in */0000-cover-letter.patch) ;; *) patches+=("$f") ;; esac
@@ -127,11 +129,13 @@ verify() {
 	fi
 
 	# git am's own steps (mailinfo, then apply) onto the pristine base, in
-	# a scratch index, give exactly the tree that was tested.
+	# a scratch index, give exactly the tree that was tested, but for the
+	# held-back patches: the patched tree has a commit per patch.
 	if ! out=$(apply_mails "$tree" vmtest-base "" "${patches[@]}" 2>&1); then
 		die "the exported series does not apply to $(cat "$BASE_DIR/patched/base-id"): $(tail -n1 <<<"$out")"
 	fi
-	[ "$(git -C "$tree" rev-parse "$out^{tree}")" = "$(git -C "$tree" rev-parse 'HEAD^{tree}')" ] ||
+	held=$(held_back "$SERIES_DIR" | wc -l)
+	[ "$(git -C "$tree" rev-parse "$out^{tree}")" = "$(git -C "$tree" rev-parse "HEAD~$held^{tree}")" ] ||
 		die "the exported series does not give the tree that was tested"
 
 	# checkpatch --strict: no finding at all, but "does MAINTAINERS need
@@ -212,12 +216,14 @@ apply_mails() {
 
 make_export() {
 	local out=$EXPORT_DIR/v$REVISION ident changes='' bench='' to=() cc=() kind who msg
-	local prefix=(--subject-prefix=PATCH) stored=("$SERIES_DIR"/*.patch)
+	local prefix=(--subject-prefix=PATCH) stored=() held=() posted
 	local man_patches=("$MAN_SERIES_DIR"/*.patch) email head base_commit
 
 	[ ! -e "$out" ] ||
 		die "$out exists: make the next version with REVISION=$((REVISION + 1)) (and kernel-patches/posting/changes-v$((REVISION + 1)).txt), or remove it"
 	ident=$(identity)
+	posted=$(posted_patches "$SERIES_DIR") || exit 1
+	mapfile -t stored <<<"$posted"
 	if [ "$REVISION" -gt 1 ]; then
 		changes=$POSTING/changes-v$REVISION.txt
 		[ -s "$changes" ] ||
@@ -253,6 +259,9 @@ make_export() {
 		if [ "$kind" = to ]; then to+=("--to=$who"); else cc+=("--cc=$who"); fi
 	done < <(recipients "${stored[@]}")
 
+	mapfile -t held < <(held_back "$SERIES_DIR")
+	[ ${#held[@]} = 0 ] ||
+		log "leaving out the held-back patches (${SERIES_DIR#"$REPO"/}/held-back): ${held[*]}"
 	log "writing $out (as $ident)"
 	mkdir -p "$scratch/v$REVISION"
 	head=$(apply_mails "$tree" vmtest-base "$ident" "${stored[@]}")

@@ -1,38 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * EPOLLROUNDROBIN and EPOLL_WAKE_FIFO.
+ * EPOLLROUNDROBIN.
  *
  * With EPOLLEXCLUSIVE | EPOLLROUNDROBIN, the epoll instances that wait on
  * one file take turns: the instance that takes an exclusive wakeup goes
- * behind the other round-robin instances on the file's wait queue.  With
- * EPOLL_WAKE_FIFO, an epoll_create1() flag, the threads that sleep on one
- * instance are woken longest waiter first.  Covered here:
+ * behind the other round-robin instances on the file's wait queue.
+ * Covered here:
  *
  *  - flags: EPOLLROUNDROBIN is accepted with EPOLLEXCLUSIVE on
  *    EPOLL_CTL_ADD, and is EINVAL alone, on EPOLL_CTL_MOD, on an epoll
  *    target and with EPOLLONESHOT; an item with it cannot be modified.
  *    Once through epoll_ctl() and once through io_uring's
- *    IORING_OP_EPOLL_CTL, which shares the check.  epoll_create1() takes
- *    EPOLL_WAKE_FIFO, with and without EPOLL_CLOEXEC, and still rejects
- *    unknown flags;
- *  - accept: four workers on one listening socket, processes with an
- *    instance each or threads sharing one.  Connections made one at a
- *    time, each while every worker sleeps in epoll_wait(), go round in
- *    strict rotation with EPOLLROUNDROBIN (processes) or EPOLL_WAKE_FIFO
- *    (threads); concurrent connections are each accepted exactly once and
- *    reach every worker; shutdown() of the socket wakes every instance.
- *    The same runs with plain EPOLLEXCLUSIVE check only that nothing is
- *    lost: how it spreads the load is not promised;
+ *    IORING_OP_EPOLL_CTL, which shares the check;
+ *  - accept: four worker processes on one listening socket, with an
+ *    instance each.  Connections made one at a time, each while every
+ *    worker sleeps in epoll_wait(), go round in strict rotation with
+ *    EPOLLROUNDROBIN; concurrent connections are each accepted exactly
+ *    once and reach every worker; shutdown() of the socket wakes every
+ *    instance.  The same runs with plain EPOLLEXCLUSIVE check only that
+ *    nothing is lost: how it spreads the load is not promised;
  *  - workers: a round-robin worker that is not in epoll_wait() is skipped
  *    and keeps its place; one whose item is deleted, or whose instance is
  *    closed, leaves the rotation to the others; a plain EPOLLEXCLUSIVE
  *    waiter on the same socket does not rotate, the round-robin ones do
  *    while it does not wait; an instance waited on only through poll()
  *    takes no turn and holds up nobody; round-robin on an eventfd;
- *    EPOLL_WAKE_FIFO with a plain item; closing the socket under
- *    round-robin waiters;
+ *    closing the socket under round-robin waiters;
  *  - POLLFREE: round-robin items on a signalfd whose queue is freed under
- *    them.
+ *    them;
+ *  - handoff: an instance that took an exclusive wakeup and leaves
+ *    without handling it (EPOLL_CTL_DEL of its item, or closing the
+ *    instance) passes the event on to the other instance's sleeper.
  *
  * IORING_ACCEPT_ROUNDROBIN is tested in uring_accept_roundrobin_test.c;
  * what both tests use is in roundrobin.h.
@@ -41,31 +39,6 @@
 #define _GNU_SOURCE
 #include <sys/signalfd.h>
 #include "roundrobin.h"
-
-#ifndef EPOLL_WAKE_FIFO
-#define EPOLL_WAKE_FIFO	0x1
-#endif
-
-static int have_wake_fifo(void)
-{
-	int epfd = epoll_create1(EPOLL_WAKE_FIFO | EPOLL_CLOEXEC);
-
-	if (epfd >= 0) {
-		close(epfd);
-		return 1;
-	}
-	return errno == EINVAL ? 0 : -errno;
-}
-
-static bool need_wake_fifo(struct __test_metadata *_metadata)
-{
-	int ret = have_wake_fifo();
-
-	ASSERT_LE(0, ret) TH_LOG("probing EPOLL_WAKE_FIFO: %s", strerror(-ret));
-	if (!ret)
-		SKIP(return false, "kernel lacks EPOLL_WAKE_FIFO");
-	return true;
-}
 
 /* 1 if the kernel supports io_uring operation @op, 0 if not, or -errno. */
 static int ring_supports(struct ring *r, int op)
@@ -250,59 +223,9 @@ TEST_F(flags, rejected_with_oneshot)
 }
 
 /*
- * Every bit but EPOLL_CLOEXEC and EPOLL_WAKE_FIFO stays invalid, alone and
- * next to EPOLL_CLOEXEC.  Holds on kernels without EPOLL_WAKE_FIFO too.
- * A new epoll_create1() flag must be added to @known here.
- */
-TEST(create1_rejects_unknown_flags)
-{
-	unsigned int known = EPOLL_CLOEXEC | EPOLL_WAKE_FIFO, flags;
-	int fd, i, j;
-
-	for (i = 0; i < 32; i++) {
-		if (known & (1U << i))
-			continue;
-		for (j = 0; j < 2; j++) {
-			flags = (1U << i) | (j ? EPOLL_CLOEXEC : 0);
-			errno = 0;
-			fd = epoll_create1((int)flags);
-			EXPECT_EQ(-1, fd) TH_LOG("flags %#x", flags);
-			EXPECT_EQ(EINVAL, errno) TH_LOG("flags %#x", flags);
-			if (fd >= 0)
-				close(fd);
-		}
-	}
-}
-
-TEST(wake_fifo_create_flags)
-{
-	int fd;
-
-	if (!need_wake_fifo(_metadata))
-		return;
-	fd = epoll_create1(EPOLL_WAKE_FIFO | EPOLL_CLOEXEC);
-	ASSERT_GE(fd, 0);
-	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
-	close(fd);
-	fd = epoll_create1(EPOLL_WAKE_FIFO);
-	ASSERT_GE(fd, 0);
-	EXPECT_EQ(0, fcntl(fd, F_GETFD) & FD_CLOEXEC);
-	close(fd);
-}
-
-/*
- * Accepts among four workers on one listening socket: processes with an
- * epoll instance each (level-triggered, as nginx does), or threads sharing
- * one instance.  Those use EPOLLET, as threads sharing an instance should:
- * a level-triggered event is passed on to one more waiter after it is
- * reported (ep_done_scan()), so two threads would race for every
- * connection, whatever order they were woken in.
- *
- * threads_fifo registers the socket as threads_exclusive does, with
- * EPOLLEXCLUSIVE, on an instance created with EPOLL_WAKE_FIFO: the two
- * differ only in that flag.  EPOLLEXCLUSIVE changes nothing for them, the
- * instance being the socket's only waiter; EPOLL_WAKE_FIFO with a plain
- * item is wake_fifo_order below.
+ * Accepts among four worker processes on one listening socket, with an
+ * epoll instance each, level-triggered, as nginx does.  The two variants
+ * differ only in EPOLLROUNDROBIN.
  */
 
 FIXTURE(accept) {
@@ -311,37 +234,21 @@ FIXTURE(accept) {
 
 FIXTURE_VARIANT(accept) {
 	const char *name;	/* for the "# distribution" lines */
-	bool threads;
 	bool roundrobin;	/* EPOLLROUNDROBIN */
-	bool fifo;		/* the instance has EPOLL_WAKE_FIFO */
 };
 
 FIXTURE_VARIANT_ADD(accept, procs_exclusive) {
 	.name = "procs_exclusive",
-	.threads = false,
 };
 
 FIXTURE_VARIANT_ADD(accept, procs_roundrobin) {
 	.name = "procs_roundrobin",
-	.threads = false,
 	.roundrobin = true,
-};
-
-FIXTURE_VARIANT_ADD(accept, threads_exclusive) {
-	.name = "threads_exclusive",
-	.threads = true,
-};
-
-FIXTURE_VARIANT_ADD(accept, threads_fifo) {
-	.name = "threads_fifo",
-	.threads = true,
-	.fifo = true,
 };
 
 FIXTURE_SETUP(accept)
 {
 	struct pool_opts o = {
-		.threads = variant->threads,
 		.events = EPOLLIN | EPOLLEXCLUSIVE,
 	};
 	int ret;
@@ -352,15 +259,8 @@ FIXTURE_SETUP(accept)
 			return;
 		o.events |= EPOLLROUNDROBIN;
 	}
-	if (variant->fifo) {
-		if (!need_wake_fifo(_metadata))
-			return;
-		o.create_flags = EPOLL_WAKE_FIFO;
-	}
-	if (!need_proc_syscall(_metadata, variant->threads))
+	if (!need_proc_syscall(_metadata, false))
 		return;
-	if (variant->threads)
-		o.events |= EPOLLET;
 	ret = pool_start(&self->pool, &o);
 	ASSERT_EQ(0, ret) TH_LOG("starting workers: %s", strerror(-ret));
 }
@@ -373,13 +273,13 @@ FIXTURE_TEARDOWN(accept)
 TEST_F(accept, sequential)
 {
 	pool_sequential_test(_metadata, &self->pool, variant->name,
-			     variant->roundrobin || variant->fifo);
+			     variant->roundrobin);
 }
 
 TEST_F(accept, concurrent)
 {
 	pool_concurrent_test(_metadata, &self->pool, variant->name,
-			     variant->roundrobin || variant->fifo);
+			     variant->roundrobin);
 }
 
 TEST_F(accept, shutdown_wakes_all)
@@ -564,38 +464,6 @@ TEST_F(workers, eventfd_rotates)
 		EXPECT_EQ(count[i], served(p, i));
 	EXPECT_EQ(-1, rotation_break(order, n, ALL_WORKERS))
 		TH_LOG("%s", fmt_order(order, n));
-}
-
-/*
- * EPOLL_WAKE_FIFO with a plain item (an eventfd, edge-triggered, neither
- * exclusive nor round-robin): the threads sleeping on the instance are
- * woken in the order they went to sleep, 0 to 3, and each goes to the back
- * of the line when it sleeps again.
- */
-TEST_F(workers, wake_fifo_order)
-{
-	struct pool_opts o = {
-		.threads = true,
-		.eventfd = true,
-		.create_flags = EPOLL_WAKE_FIFO,
-		.events = EPOLLIN | EPOLLET,
-	};
-	int count[NR_WORKERS] = { 0 }, order[NR_EVENTS];
-	struct pool *p = &self->pool;
-	int i, n, ret;
-
-	if (!need_wake_fifo(_metadata) || !need_proc_syscall(_metadata, true))
-		return;
-	ret = pool_start(p, &o);
-	ASSERT_EQ(0, ret) TH_LOG("starting workers: %s", strerror(-ret));
-
-	n = sequential(p, NR_EVENTS, 0, order, count);
-	ASSERT_EQ(NR_EVENTS, n) TH_LOG("so far: %s", fmt_order(order, n));
-	for (i = 0; i < n; i++)
-		if (order[i] != i % NR_WORKERS)
-			break;
-	EXPECT_EQ(n, i) TH_LOG("not 0123... from signal %d: %s", i,
-			       fmt_order(order, n));
 }
 
 /*
@@ -921,50 +789,6 @@ TEST_F_TIMEOUT(handoff, passed_on, 30)
 	if (!variant->close)
 		close(w[0].epfd);
 	close(w[1].epfd);
-}
-
-/*
- * The value of the "epoll_flags:" line of @epfd's fdinfo: 0 if there is
- * none, -1 if fdinfo cannot be read.
- */
-static long epoll_fdinfo_flags(int epfd)
-{
-	char path[64], line[256];
-	long flags = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", epfd);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "epoll_flags: %lx", &flags) == 1)
-			break;
-	fclose(f);
-	return flags;
-}
-
-/*
- * Checkpoint/restore tools recreate an epoll instance from its fdinfo: it
- * shows EPOLL_WAKE_FIFO on a line of its own, next to the file's "flags:".
- */
-TEST(wake_fifo_fdinfo)
-{
-	int fifo, plain;
-
-	if (!need_wake_fifo(_metadata))
-		return;
-	fifo = epoll_create1(EPOLL_WAKE_FIFO);
-	ASSERT_LE(0, fifo);
-	plain = epoll_create1(0);
-	ASSERT_LE(0, plain);
-	if (epoll_fdinfo_flags(plain) < 0)
-		SKIP(goto out, "no /proc/self/fdinfo");
-	EXPECT_EQ(EPOLL_WAKE_FIFO, epoll_fdinfo_flags(fifo));
-	EXPECT_EQ(0, epoll_fdinfo_flags(plain));
-out:
-	close(plain);
-	close(fifo);
 }
 
 TEST_HARNESS_MAIN

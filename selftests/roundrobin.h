@@ -58,7 +58,7 @@
 #define CONNS_PER_CLIENT 200
 #define WAIT_MS		10000	/* bound on any single wait */
 
-static long long now_ms(void)
+static inline long long now_ms(void)
 {
 	struct timespec ts;
 
@@ -66,7 +66,7 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static int listen_socket(unsigned short *port)
+static inline int listen_socket(unsigned short *port)
 {
 	struct sockaddr_in addr = {
 		.sin_family = AF_INET,
@@ -89,7 +89,7 @@ static int listen_socket(unsigned short *port)
 }
 
 /* Returns 0, or -errno of EPOLL_CTL_ADD. */
-static int ep_add(int epfd, int fd, uint32_t events)
+static inline int ep_add(int epfd, int fd, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.fd = fd };
 
@@ -100,7 +100,7 @@ static int ep_add(int epfd, int fd, uint32_t events)
  * Feature probes: 1 if the kernel has the flag, 0 if it rejects it with
  * EINVAL (a kernel without it), -errno if the probe failed otherwise.
  */
-static int have_roundrobin(void)
+static inline int have_roundrobin(void)
 {
 	int epfd, efd, ret;
 
@@ -122,7 +122,7 @@ static int have_roundrobin(void)
 }
 
 /* false: the test was skipped.  A probe that fails otherwise fails it. */
-static bool need_roundrobin(struct __test_metadata *_metadata)
+static inline bool need_roundrobin(struct __test_metadata *_metadata)
 {
 	int ret = have_roundrobin();
 
@@ -136,7 +136,7 @@ static bool need_roundrobin(struct __test_metadata *_metadata)
  * Read the number of the system call task @tid is blocked in from
  * /proc/<tid>/syscall into @nr, -1 if it is running.  Returns 0 or -errno.
  */
-static int proc_syscall(pid_t tid, long *nr)
+static inline int proc_syscall(pid_t tid, long *nr)
 {
 	char path[64], buf[32], *end;
 	int fd, len, err;
@@ -158,7 +158,7 @@ static int proc_syscall(pid_t tid, long *nr)
 }
 
 /* epoll_wait() and its variants, or io_uring_enter() for ring workers */
-static bool is_wait_call(long nr)
+static inline bool is_wait_call(long nr)
 {
 	if (nr == __NR_io_uring_enter)
 		return true;
@@ -179,10 +179,10 @@ static bool is_wait_call(long nr)
  * task is off the CPU and off the run queue, so ep_poll() has queued it on
  * the instance; a ring worker submits its accept before it waits.
  */
-static bool sleeping_in_wait(pid_t tid)
+static inline bool sleeping_in_wait(pid_t tid)
 {
 	char path[64], buf[512], *state;
-	long nr;
+	long nr = -1;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
@@ -201,7 +201,7 @@ struct blocked {
 	pid_t tid;
 };
 
-static void *block_in_read(void *arg)
+static inline void *block_in_read(void *arg)
 {
 	struct blocked *b = arg;
 	char c;
@@ -219,7 +219,7 @@ static void *block_in_read(void *arg)
  * Returns 0 if it can, 1 if not (and why in @why), -errno if the probe
  * could not be made.
  */
-static int proc_syscall_unusable(bool thread, char *why, size_t len)
+static inline int proc_syscall_unusable(bool thread, char *why, size_t len)
 {
 	long long deadline = now_ms() + WAIT_MS;
 	const char *what = thread ? "thread" : "child process";
@@ -281,7 +281,8 @@ static int proc_syscall_unusable(bool thread, char *why, size_t len)
 	return ret || nr != __NR_read;
 }
 
-static bool need_proc_syscall(struct __test_metadata *_metadata, bool thread)
+static inline bool need_proc_syscall(struct __test_metadata *_metadata,
+				     bool thread)
 {
 	char why[256];
 	int ret;
@@ -311,7 +312,7 @@ struct ring {
 
 #define RING_ENTRIES	64	/* CQ: 128, more than one test keeps */
 
-static void ring_exit(struct ring *r)
+static inline void ring_exit(struct ring *r)
 {
 	if (r->sqes && r->sqes != MAP_FAILED)
 		munmap(r->sqes, r->sqes_len);
@@ -326,7 +327,7 @@ static void ring_exit(struct ring *r)
 }
 
 /* With IORING_SETUP_* @setup: 0, or -errno of io_uring_setup() or mmap(). */
-static int ring_init_flags(struct ring *r, unsigned int setup)
+static inline int ring_init_flags(struct ring *r, unsigned int setup)
 {
 	struct io_uring_params par;
 	char *sq, *cq;
@@ -366,14 +367,14 @@ static int ring_init_flags(struct ring *r, unsigned int setup)
 	return 0;
 }
 
-static int ring_init(struct ring *r)
+static inline int ring_init(struct ring *r)
 {
 	return ring_init_flags(r, 0);
 }
 
 /* A zeroed SQE for @op on @fd, submitted by the next ring_submit(). */
-static struct io_uring_sqe *ring_sqe(struct ring *r, int op, int fd,
-				     uint64_t user_data)
+static inline struct io_uring_sqe *ring_sqe(struct ring *r, int op, int fd,
+					    uint64_t user_data)
 {
 	unsigned int idx = (*r->sq_tail + r->prepared++) & *r->sq_mask;
 	struct io_uring_sqe *sqe = &r->sqes[idx];
@@ -387,7 +388,7 @@ static struct io_uring_sqe *ring_sqe(struct ring *r, int op, int fd,
 }
 
 /* Submit the prepared SQEs: 0, or -errno. */
-static int ring_submit(struct ring *r)
+static inline int ring_submit(struct ring *r)
 {
 	unsigned int n = r->prepared;
 	int ret;
@@ -401,7 +402,7 @@ static int ring_submit(struct ring *r)
 }
 
 /* Take the oldest CQE into @cqe: false if there is none. */
-static bool ring_reap(struct ring *r, struct io_uring_cqe *cqe)
+static inline bool ring_reap(struct ring *r, struct io_uring_cqe *cqe)
 {
 	unsigned int head = *r->cq_head;
 
@@ -413,7 +414,7 @@ static bool ring_reap(struct ring *r, struct io_uring_cqe *cqe)
 }
 
 /* Sleep in io_uring_enter() until a CQE comes, then take it: 0 or -errno. */
-static int ring_wait(struct ring *r, struct io_uring_cqe *cqe)
+static inline int ring_wait(struct ring *r, struct io_uring_cqe *cqe)
 {
 	while (!ring_reap(r, cqe))
 		if (syscall(__NR_io_uring_enter, r->fd, 0, 1,
@@ -426,7 +427,7 @@ static int ring_wait(struct ring *r, struct io_uring_cqe *cqe)
 /* Submit one SQE and wait for its CQE: its result, or RING_FAILED. */
 #define RING_FAILED	INT_MIN		/* not a result of the operation */
 
-static int ring_run(struct ring *r)
+static inline int ring_run(struct ring *r)
 {
 	struct io_uring_cqe cqe;
 
@@ -485,7 +486,7 @@ struct pool {
 	struct worker_state *st;
 };
 
-static void pool_init(struct pool *p)
+static inline void pool_init(struct pool *p)
 {
 	int i;
 
@@ -499,7 +500,7 @@ static void pool_init(struct pool *p)
 	p->st = MAP_FAILED;
 }
 
-static int served(struct pool *p, int idx)
+static inline int served(struct pool *p, int idx)
 {
 	return __atomic_load_n(&p->st->served[idx], __ATOMIC_RELAXED);
 }
@@ -508,7 +509,7 @@ static int served(struct pool *p, int idx)
  * Take one event per wakeup (a level-triggered socket item: one
  * connection), or all that are ready (edge-triggered), and report it.
  */
-static int worker_loop(struct pool *p, int idx)
+static inline int worker_loop(struct pool *p, int idx)
 {
 	int epfd = p->o.threads ? p->epfd[0] : p->epfd[idx];
 	struct epoll_event ev;
@@ -559,14 +560,14 @@ static int worker_loop(struct pool *p, int idx)
 	}
 }
 
-static void *worker_thread(void *data)
+static inline void *worker_thread(void *data)
 {
 	struct worker_arg *arg = data;
 
 	return (void *)(long)worker_loop(arg->pool, arg->idx);
 }
 
-static void worker_process(struct pool *p, int idx, pid_t parent)
+static inline void worker_process(struct pool *p, int idx, pid_t parent)
 {
 	int i;
 
@@ -581,7 +582,7 @@ static void worker_process(struct pool *p, int idx, pid_t parent)
 }
 
 /* Wait until all workers started, but those in @skip, sleep in epoll_wait(). */
-static bool wait_idle(struct pool *p, unsigned int skip)
+static inline bool wait_idle(struct pool *p, unsigned int skip)
 {
 	long long deadline = now_ms() + WAIT_MS;
 	pid_t tid;
@@ -610,7 +611,7 @@ static bool wait_idle(struct pool *p, unsigned int skip)
  * ring worker arms its accept as it starts: after every epoll instance.
  * Returns 0, or -errno of the first failing step.
  */
-static int pool_start(struct pool *p, const struct pool_opts *o)
+static inline int pool_start(struct pool *p, const struct pool_opts *o)
 {
 	pid_t parent = getpid();
 	uint32_t events;
@@ -675,7 +676,7 @@ static int pool_start(struct pool *p, const struct pool_opts *o)
 }
 
 /* Wait for every worker to exit; false if one failed or hangs. */
-static bool pool_join(struct pool *p)
+static inline bool pool_join(struct pool *p)
 {
 	long long deadline = now_ms() + WAIT_MS;
 	struct timespec ts;
@@ -711,7 +712,7 @@ static bool pool_join(struct pool *p)
 	return ok;
 }
 
-static bool pool_stop(struct pool *p)
+static inline bool pool_stop(struct pool *p)
 {
 	uint64_t one = 1;
 	int i;
@@ -726,7 +727,7 @@ static bool pool_stop(struct pool *p)
 	return pool_join(p);
 }
 
-static void pool_destroy(struct pool *p)
+static inline void pool_destroy(struct pool *p)
 {
 	int i;
 
@@ -753,7 +754,7 @@ static void pool_destroy(struct pool *p)
 }
 
 /* Bounded waitpid(WUNTRACED): has child @pid stopped? */
-static bool wait_stopped(pid_t pid)
+static inline bool wait_stopped(pid_t pid)
 {
 	long long deadline = now_ms() + WAIT_MS;
 	int status;
@@ -769,7 +770,7 @@ static bool wait_stopped(pid_t pid)
  * A connection to @port, with WAIT_MS bounds on its reads and writes, or
  * -1.  It is in the listener's queue once connect() returns (loopback).
  */
-static int connect_client(unsigned short port)
+static inline int connect_client(unsigned short port)
 {
 	struct sockaddr_in addr = {
 		.sin_family = AF_INET,
@@ -804,7 +805,7 @@ fail:
 }
 
 /* Read the index of the worker that accepted @fd and close it; or -1. */
-static int read_worker(int fd)
+static inline int read_worker(int fd)
 {
 	uint8_t id;
 	int n = -1;
@@ -817,13 +818,13 @@ static int read_worker(int fd)
 }
 
 /* Connect, read the index of the worker that accepted; -1 on failure. */
-static int connect_once(unsigned short port)
+static inline int connect_once(unsigned short port)
 {
 	return read_worker(connect_client(port));
 }
 
 /* Signal the eventfd, read the index of the worker that took it, or -1. */
-static int signal_once(struct pool *p)
+static inline int signal_once(struct pool *p)
 {
 	struct pollfd pfd = { .fd = p->report[0], .events = POLLIN };
 	uint64_t one = 1;
@@ -842,8 +843,8 @@ static int signal_once(struct pool *p)
  * added to.  Returns the number of events served: fewer than @n if a
  * worker did not get back to epoll_wait() or an event was not served.
  */
-static int sequential(struct pool *p, int n, unsigned int skip, int *order,
-		      int *count)
+static inline int sequential(struct pool *p, int n, unsigned int skip,
+			     int *order, int *count)
 {
 	int i;
 
@@ -868,7 +869,7 @@ static int sequential(struct pool *p, int n, unsigned int skip, int *order,
  * to each of them once, in some order, and that order then repeats
  * exactly.  Returns the index of the first event that breaks it, or -1.
  */
-static int rotation_break(const int *order, int n, unsigned int set)
+static inline int rotation_break(const int *order, int n, unsigned int set)
 {
 	int k = __builtin_popcount(set), i;
 	unsigned int seen = 0;
@@ -886,7 +887,7 @@ static int rotation_break(const int *order, int n, unsigned int set)
 }
 
 /* The workers that took the events, as digits, for the logs. */
-static const char *fmt_order(const int *order, int n)
+static inline const char *fmt_order(const int *order, int n)
 {
 	static char buf[NR_EVENTS + 1];
 	int i;
@@ -897,7 +898,7 @@ static const char *fmt_order(const int *order, int n)
 	return buf;
 }
 
-static double jain_index(const int *x, int n)
+static inline double jain_index(const int *x, int n)
 {
 	double sum = 0, sq = 0;
 	int i;
@@ -909,7 +910,7 @@ static double jain_index(const int *x, int n)
 	return sq ? sum * sum / (n * sq) : 0;
 }
 
-static void report(const char *variant, const char *test, const int *x)
+static inline void report(const char *variant, const char *test, const int *x)
 {
 	char buf[128];
 	int i, len = 0;
@@ -930,8 +931,9 @@ static void report(const char *variant, const char *test, const int *x)
  * threads of an EPOLL_WAKE_FIFO instance), the workers take them in strict
  * rotation; otherwise no order is promised, only that none is lost.
  */
-static void pool_sequential_test(struct __test_metadata *_metadata,
-				 struct pool *p, const char *name, bool rotate)
+static inline void pool_sequential_test(struct __test_metadata *_metadata,
+					struct pool *p, const char *name,
+					bool rotate)
 {
 	int count[NR_WORKERS] = { 0 }, order[NR_EVENTS];
 	int i, n, bad;
@@ -954,7 +956,7 @@ struct client_arg {
 	int failed;
 };
 
-static void *client_thread(void *data)
+static inline void *client_thread(void *data)
 {
 	struct client_arg *arg = data;
 	int i, id;
@@ -977,8 +979,9 @@ static void *client_thread(void *data)
  * one at once; a ring takes all that are queued when its task work runs),
  * so Jain's index is reported, not checked.
  */
-static void pool_concurrent_test(struct __test_metadata *_metadata,
-				 struct pool *p, const char *name, bool spread)
+static inline void pool_concurrent_test(struct __test_metadata *_metadata,
+					struct pool *p, const char *name,
+					bool spread)
 {
 	struct client_arg args[NR_CLIENTS] = { 0 };
 	int count[NR_WORKERS] = { 0 }, failed = 0, total = 0;
@@ -1016,8 +1019,8 @@ static void pool_concurrent_test(struct __test_metadata *_metadata,
  * Threads share one instance, whose edge-triggered EPOLLHUP wakes one of
  * them; the rest are stopped.
  */
-static void pool_shutdown_test(struct __test_metadata *_metadata,
-			       struct pool *p)
+static inline void pool_shutdown_test(struct __test_metadata *_metadata,
+				      struct pool *p)
 {
 	long long deadline = now_ms() + WAIT_MS;
 	int i, hup = 0;
@@ -1039,7 +1042,8 @@ static void pool_shutdown_test(struct __test_metadata *_metadata,
 }
 
 /* Tests that start their own workers: the workers fixture's teardown. */
-static void pool_teardown(struct __test_metadata *_metadata, struct pool *p)
+static inline void pool_teardown(struct __test_metadata *_metadata,
+				 struct pool *p)
 {
 	EXPECT_TRUE(pool_stop(p));
 	pool_destroy(p);

@@ -142,6 +142,30 @@ series_id() {
 	cat "$@" | sha256sum | cut -d' ' -f1
 }
 
+# held_back DIR: the patches of DIR's series that a posting leaves out, as
+# DIR/held-back names them (one file name a line, '#' starts a comment).
+# The harness builds and tests them with the rest; they wait for a user.
+held_back() {
+	[ -f "$1/held-back" ] || return 0
+	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$1/held-back"
+}
+
+# posted_patches DIR: DIR's patches that a posting sends, in order: all
+# but the held-back ones, which must be the series' last, so that what is
+# sent is a prefix of what was tested.
+posted_patches() {
+	local dir=$1 all held i n
+	all=("$dir"/*.patch)
+	mapfile -t held < <(held_back "$dir")
+	n=$((${#all[@]} - ${#held[@]}))
+	[ "$n" -gt 0 ] || die "$dir/held-back holds back every patch of the series"
+	for i in "${!held[@]}"; do
+		[ "$(basename "${all[n + i]}")" = "${held[i]}" ] ||
+			die "$dir/held-back: '${held[i]}' is not patch $((n + i + 1)) of the series; the held-back patches must be its last, in order"
+	done
+	printf '%s\n' "${all[@]:0:n}"
+}
+
 # checkpatch_findings TREE PATCH ALLOWED...: TREE's checkpatch.pl --strict
 # findings on PATCH, one block each, minus those whose first line is one of
 # ALLOWED (scripts/series.sh, scripts/export.sh).

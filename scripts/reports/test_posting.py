@@ -21,10 +21,11 @@ def dist(model, test, counts):
 def results(patched_extra=True):
     keys = [k for _, k in posting.TABLE if k]
     base = [(p, dist(m, t, [40, 0, 0, 0])) for p, m, t in keys
-            if "roundrobin" not in m and "fifo" not in m]
+            if "roundrobin" not in m]
     patched = [(p, dist(m, t, [10, 10, 10, 10])) for p, m, t in keys]
     if not patched_extra:
-        patched = [(p, d) for p, d in patched if d["model"] != "threads_fifo"]
+        patched = [(p, d) for p, d in patched
+                   if d["model"] != "uring_multishot_roundrobin"]
 
     def log(release, dists):
         return {"release": release, "qemu": {"accel": "tcg", "smp": "4",
@@ -65,7 +66,7 @@ class CoverTest(unittest.TestCase):
             self.assertIn(want, " ".join(body.split()))
 
     def test_patched_result_missing_is_refused(self):
-        with self.assertRaisesRegex(posting.Refusal, "threads_fifo"):
+        with self.assertRaisesRegex(posting.Refusal, "uring_multishot_roundrobin"):
             posting.render(TEMPLATE, results(patched_extra=False), 1)
 
     def test_changes_for_v2(self):

@@ -77,6 +77,22 @@ refusals() {
 		"${as_submitter[@]}" "${ex[@]}" "$here/../export.sh"
 	refused "verify of a non-export" "is not an export" \
 		"${as_submitter[@]}" "${ex[@]}" "$here/../export.sh" verify "$tmp"
+	held_back_rules
+}
+
+# A held-back file may name only the series' last patches, in order.
+held_back_rules() {
+	local dir=$tmp/held
+	mkdir -p "$dir"
+	touch "$dir"/000{1,2,3}-x.patch
+	local posted=(bash -c "source '$here/../lib/lib.sh' && posted_patches '$dir'")
+	printf '# comment\n0003-x.patch\n' >"$dir/held-back"
+	check "held-back: the posting is the patches before it" \
+		test "$("${posted[@]}" | xargs -n1 basename | tr '\n' ' ')" = "0001-x.patch 0002-x.patch "
+	printf '0002-x.patch\n' >"$dir/held-back"
+	refused "held-back: a patch that is not the last" "'0002-x.patch' is not patch 3 of the series" "${posted[@]}"
+	printf '0001-x.patch\n0002-x.patch\n0003-x.patch\n' >"$dir/held-back"
+	refused "held-back: every patch" "holds back every patch of the series" "${posted[@]}"
 }
 
 # broken NAME PATTERN EDIT: a copy of the export, with the shell command
@@ -126,9 +142,12 @@ posting() {
 	check "export succeeds" test $? = 0 || { cat "$tmp/err"; return; }
 	cover=$v1/series/0000-cover-letter.patch
 	check "cover letter carries make bench's figures" grep -q '^perf bench: a test figure$' "$cover"
-	stored=("$here/../../kernel-patches/7.3"/*.patch)
+	# shellcheck source=scripts/lib/lib.sh
+	mapfile -t stored < <(source "$here/../lib/lib.sh" && posted_patches "$SERIES_DIR")
 	mails=("$v1"/series/*.patch)
 	check "cover letter and ${#stored[@]} patches" test ${#mails[@]} = $((${#stored[@]} + 1))
+	check "the held-back patches are left out" \
+		bash -c "! grep -l '^Subject: .*EPOLL_WAKE_FIFO' $v1/series/*.patch"
 	mails=("$v1"/man-pages/*.patch)
 	check "man-pages patch" test ${#mails[@]} = 1
 	signed=0
