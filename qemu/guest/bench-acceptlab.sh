@@ -73,7 +73,7 @@ NGINX_CLOGGED=nginx_stock_clogged,nginx_shim_clogged,nginx_reuseport_clogged
 # and reuseport are the other answers a reviewer names.
 SCALING_MODELS="epoll_exclusive epoll_roundrobin epoll_shared epoll_shared_fifo epoll blocking reuseport uring_multishot uring_multishot_roundrobin"
 LATENCY_MODELS="blocking epoll_exclusive epoll_roundrobin reuseport reuseport_ebpf_rr"
-IDLE_MODELS="epoll_exclusive epoll_roundrobin epoll_shared epoll_shared_fifo blocking reuseport reuseport_ebpf_rr"
+IDLE_MODELS="epoll_exclusive epoll_roundrobin epoll_shared epoll_shared_fifo uring_multishot uring_multishot_roundrobin blocking reuseport reuseport_ebpf_rr"
 # One shared queue (blocking, round-robin) against one queue per worker,
 # with and without the kernel moving a closed listener's queue.
 RESTART_ROWS="blocking:0 epoll_roundrobin:0 reuseport:0 reuseport:1 reuseport_ebpf_rr:0 reuseport_ebpf_rr:1"
