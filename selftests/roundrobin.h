@@ -856,7 +856,14 @@ static inline int sequential(struct pool *p, int n, unsigned int skip,
 		}
 		order[i] = p->o.eventfd ? signal_once(p) : connect_once(p->port);
 		if (order[i] < 0) {
-			ksft_print_msg("event %d: not served\n", i);
+			char so_far[NR_WORKERS * 12 + 1] = "";
+			int k, len = 0;
+
+			for (k = 0; k < NR_WORKERS; k++)
+				len += snprintf(so_far + len, sizeof(so_far) - len,
+						" %d", served(p, k));
+			ksft_print_msg("event %d: not served (served so far:%s)\n",
+				       i, so_far);
 			break;
 		}
 		count[order[i]]++;
